@@ -1,0 +1,15 @@
+//! The application layer: everything the `tiller` command (and later the server) does
+//! between reading bytes and writing output, so that the binaries stay thin shells.
+//!
+//! - [`workspace`]: reading a plan and its includes from disk.
+//! - [`analysis`]: validating and scheduling, with engine problems turned into plan
+//!   diagnostics.
+//! - [`output`]: schedules as a readable table, JSON and CSV.
+//! - [`examples`]: the bundled example programs.
+
+pub mod analysis;
+pub mod examples;
+pub mod output;
+pub mod workspace;
+
+pub use analysis::{Analysis, analyze};

@@ -1,0 +1,233 @@
+//! `tiller`: the command-line shell around the application layer.
+//!
+//! Exit codes: 0 success (warnings allowed), 1 the plan has errors, 2 usage or IO error.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tiller_app::analysis::Rejected;
+use tiller_app::{examples, output, workspace};
+use tiller_plan::{Diagnostic, SourceMap, Style};
+
+#[derive(Parser)]
+#[command(
+    name = "tiller",
+    version,
+    about = "Plans, schedules and forecasts multi-team programs from plan files",
+    after_help = "Exit codes: 0 success (warnings allowed), 1 the plan has errors, 2 usage or IO error."
+)]
+struct Cli {
+    /// When to colour diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a plan (and that it can be scheduled) and report every problem.
+    Check {
+        /// The plan's root .toml file.
+        plan: String,
+        /// Print diagnostics as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Schedule a plan with the critical path method and print the dates.
+    Schedule {
+        /// The plan's root .toml file.
+        plan: String,
+        /// Print JSON instead of a table.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV instead of a table.
+        #[arg(long)]
+        csv: bool,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<String>,
+    },
+    /// Print the JSON Schema of the plan format (for editor validation and completion).
+    Schema,
+    /// Generate a synthetic program with N tasks (for benchmarks and experiments).
+    Generate {
+        /// Number of tasks (milestones and workstreams come on top).
+        #[arg(long)]
+        tasks: usize,
+        /// Random seed: the same seed gives the same program.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of people (default: one per 20 tasks, at least 5).
+        #[arg(long)]
+        people: Option<usize>,
+        /// Average dependencies per task.
+        #[arg(long, default_value_t = 3.0)]
+        links: f64,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<String>,
+    },
+    /// Schedule the bundled example program and print the result.
+    Demo {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let style = match cli.color {
+        ColorChoice::Always => Style::Color,
+        ColorChoice::Never => Style::Plain,
+        ColorChoice::Auto if std::io::stderr().is_terminal() => Style::Color,
+        ColorChoice::Auto => Style::Plain,
+    };
+    match run(cli.command, style) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_diagnostics(diags: &[Diagnostic], sources: &SourceMap, style: Style) {
+    if diags.is_empty() {
+        return;
+    }
+    let text = tiller_plan::render(diags, sources, style);
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+}
+
+fn write_output(path: Option<&str>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(p) => std::fs::write(p, text).map_err(|e| anyhow::anyhow!("cannot write `{p}`: {e}")),
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (e.g. `| head`) is not an error worth reporting.
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+fn rejected(r: Rejected, style: Style) -> ExitCode {
+    print_diagnostics(&r.diagnostics, &r.sources, style);
+    ExitCode::from(1)
+}
+
+fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Check { plan, json } => {
+            let loaded = workspace::load_plan(&plan)?;
+            let (diags, sources, ok, summary) = match tiller_app::analyze(loaded) {
+                Ok(a) => {
+                    let tasks = a.program.tasks.len();
+                    let summary = format!(
+                        "{plan}: ok ({tasks} tasks and milestones, {} people; finish {})",
+                        a.program.people.len(),
+                        a.schedule.finish_date_of_program()
+                    );
+                    (a.warnings, a.sources, true, summary)
+                }
+                Err(r) => (r.diagnostics, r.sources, false, String::new()),
+            };
+            if json {
+                let rows = output::warning_rows(&diags, &sources);
+                let doc = serde_json::json!({ "ok": ok, "diagnostics": rows });
+                write_output(None, &format!("{doc:#}\n"))?;
+            } else {
+                print_diagnostics(&diags, &sources, style);
+                if ok {
+                    eprintln!("{summary}");
+                }
+            }
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Schedule {
+            plan,
+            json,
+            csv,
+            output: out,
+        } => {
+            let loaded = workspace::load_plan(&plan)?;
+            let a = match tiller_app::analyze(loaded) {
+                Ok(a) => a,
+                Err(r) => return Ok(rejected(r, style)),
+            };
+            print_diagnostics(&a.warnings, &a.sources, style);
+            let text = if json {
+                output::schedule_json(&output::schedule_doc(
+                    &a.program,
+                    &a.schedule,
+                    &a.warnings,
+                    &a.sources,
+                ))
+            } else if csv {
+                output::schedule_csv(&a.program, &a.schedule)?
+            } else {
+                output::schedule_table(&a.program, &a.schedule)
+            };
+            write_output(out.as_deref(), &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            write_output(None, tiller_plan::schema::PLAN_SCHEMA)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate {
+            tasks,
+            seed,
+            people,
+            links,
+            output: out,
+        } => {
+            let options = tiller_plan::generate::Options {
+                tasks,
+                seed,
+                people: people.unwrap_or((tasks / 20).max(5)),
+                links_per_task: links,
+            };
+            let text = tiller_plan::generate::generate(&options)?;
+            write_output(out.as_deref(), &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { json } => {
+            let example = &examples::DEMO;
+            let a = match tiller_app::analyze(examples::load(example)) {
+                Ok(a) => a,
+                Err(r) => return Ok(rejected(r, style)),
+            };
+            print_diagnostics(&a.warnings, &a.sources, style);
+            let text = if json {
+                output::schedule_json(&output::schedule_doc(
+                    &a.program,
+                    &a.schedule,
+                    &a.warnings,
+                    &a.sources,
+                ))
+            } else {
+                output::schedule_table(&a.program, &a.schedule)
+            };
+            write_output(None, &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

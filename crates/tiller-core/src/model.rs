@@ -1,0 +1,454 @@
+//! Programs and everything in them.
+
+use chrono::NaiveDate;
+
+use crate::{Calendar, DateRange, Money, SourceRef};
+
+macro_rules! index_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+index_type!(
+    /// Index into [`Program::tasks`] (tasks, summaries and milestones share one list).
+    TaskIdx
+);
+index_type!(
+    /// Index into [`Program::people`].
+    PersonIdx
+);
+index_type!(
+    /// Index into [`Program::teams`].
+    TeamIdx
+);
+index_type!(
+    /// Index into [`Program::calendars`].
+    CalendarIdx
+);
+index_type!(
+    /// Index into [`Program::resources`].
+    ResourceIdx
+);
+index_type!(
+    /// Index into [`Program::goals`].
+    GoalIdx
+);
+index_type!(
+    /// Index into [`Program::deliverables`].
+    DeliverableIdx
+);
+
+/// A value with the place in the plan it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub at: SourceRef,
+}
+
+impl<T> Located<T> {
+    pub fn new(value: T, at: SourceRef) -> Self {
+        Located { value, at }
+    }
+}
+
+/// A whole program, validated: every index is in range and the dependency graph
+/// references only existing tasks (cycles are detected by the scheduler, which reports
+/// them with their full path).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub name: String,
+    pub start: NaiveDate,
+    pub currency: String,
+    /// The "as of" date for progress and earned value.
+    pub status_date: Option<NaiveDate>,
+    pub default_calendar: CalendarIdx,
+    pub calendars: Vec<Calendar>,
+    pub teams: Vec<Team>,
+    pub people: Vec<Person>,
+    pub resources: Vec<SharedResource>,
+    /// Tasks, summaries and milestones in plan order (included files in place).
+    pub tasks: Vec<Task>,
+    pub goals: Vec<Goal>,
+    pub deliverables: Vec<Deliverable>,
+    pub risks: Vec<Risk>,
+    pub issues: Vec<Issue>,
+    pub decisions: Vec<Decision>,
+    pub assumptions: Vec<Assumption>,
+}
+
+impl Program {
+    pub fn task(&self, idx: TaskIdx) -> &Task {
+        &self.tasks[idx.index()]
+    }
+
+    pub fn person(&self, idx: PersonIdx) -> &Person {
+        &self.people[idx.index()]
+    }
+
+    pub fn team(&self, idx: TeamIdx) -> &Team {
+        &self.teams[idx.index()]
+    }
+
+    pub fn calendar(&self, idx: CalendarIdx) -> &Calendar {
+        &self.calendars[idx.index()]
+    }
+
+    pub fn find_task(&self, id: &str) -> Option<TaskIdx> {
+        self.tasks
+            .iter()
+            .position(|t| t.id == id)
+            .map(|i| TaskIdx(i as u32))
+    }
+
+    /// The calendar of a team: its own, or the program default.
+    pub fn team_calendar(&self, team: TeamIdx) -> CalendarIdx {
+        self.team(team).calendar.unwrap_or(self.default_calendar)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Team {
+    pub id: String,
+    pub name: Option<String>,
+    pub lead: Option<PersonIdx>,
+    /// Everyone whose `team` is this one, in plan order.
+    pub members: Vec<PersonIdx>,
+    pub calendar: Option<CalendarIdx>,
+    pub src: SourceRef,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub team: Option<TeamIdx>,
+    /// Resolved: the person's own calendar, else their team's, else the program default.
+    pub calendar: CalendarIdx,
+    /// Fraction of a full working day the person gives to this program, in (0, 1].
+    pub availability: f64,
+    /// Days off (vacations, leave), sorted and merged.
+    pub time_off: Vec<DateRange>,
+    /// Cost of one working day of this person.
+    pub day_rate: Option<Money>,
+    pub src: SourceRef,
+}
+
+/// A shared, capacity-limited resource that is not a person: a test lab, a device farm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedResource {
+    pub id: String,
+    pub name: Option<String>,
+    /// How many tasks may use it at once (in units of the tasks' `uses` demands).
+    pub capacity: u32,
+    pub calendar: Option<CalendarIdx>,
+    pub src: SourceRef,
+}
+
+/// Three-point estimate in days; a single value has all three equal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub optimistic: f64,
+    pub likely: f64,
+    pub pessimistic: f64,
+}
+
+impl Estimate {
+    pub fn exact(days: f64) -> Self {
+        Estimate {
+            optimistic: days,
+            likely: days,
+            pessimistic: days,
+        }
+    }
+
+    pub fn is_exact(&self) -> bool {
+        self.optimistic == self.likely && self.likely == self.pessimistic
+    }
+}
+
+/// How much work a leaf task is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Work {
+    /// Person-days, spread over the assignees: two people halve the duration.
+    Effort(Estimate),
+    /// Working days on the task's calendar, whoever works on it.
+    Duration(Estimate),
+}
+
+impl Work {
+    pub fn estimate(&self) -> &Estimate {
+        match self {
+            Work::Effort(e) | Work::Duration(e) => e,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Assignment {
+    Unassigned,
+    /// Any `people` members of the team (leveling picks who).
+    Team {
+        team: TeamIdx,
+        people: u32,
+    },
+    /// These people, named.
+    People(Vec<PersonIdx>),
+}
+
+/// Dependency type, named after which end of the predecessor constrains which end of the
+/// successor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DepKind {
+    FinishToStart,
+    StartToStart,
+    FinishToFinish,
+    StartToFinish,
+}
+
+impl DepKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            DepKind::FinishToStart => "FS",
+            DepKind::StartToStart => "SS",
+            DepKind::FinishToFinish => "FF",
+            DepKind::StartToFinish => "SF",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<DepKind> {
+        match code.to_ascii_uppercase().as_str() {
+            "FS" => Some(DepKind::FinishToStart),
+            "SS" => Some(DepKind::StartToStart),
+            "FF" => Some(DepKind::FinishToFinish),
+            "SF" => Some(DepKind::StartToFinish),
+            _ => None,
+        }
+    }
+
+    /// Whether the predecessor's finish (rather than its start) is the constraining end.
+    pub fn from_finish(self) -> bool {
+        matches!(self, DepKind::FinishToStart | DepKind::FinishToFinish)
+    }
+
+    /// Whether the successor's finish (rather than its start) is the constrained end.
+    pub fn to_finish(self) -> bool {
+        matches!(self, DepKind::FinishToFinish | DepKind::StartToFinish)
+    }
+}
+
+/// Lag (positive) or lead (negative) on a dependency, in whole days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Lag {
+    pub days: i32,
+    /// Calendar days (`ed`) rather than working days of the program calendar (`d`).
+    pub elapsed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dependency {
+    pub pred: TaskIdx,
+    pub kind: DepKind,
+    pub lag: Lag,
+    pub src: SourceRef,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    /// Has work and is scheduled.
+    Leaf,
+    /// Rolls up its children; has no work of its own.
+    Summary,
+    /// Zero-duration event, possibly promised to stakeholders.
+    Milestone,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub id: String,
+    pub name: String,
+    pub kind: TaskKind,
+    pub parent: Option<TaskIdx>,
+    /// Direct children in plan order (filled for summaries).
+    pub children: Vec<TaskIdx>,
+    /// `None` only for summaries and milestones.
+    pub work: Option<Work>,
+    /// The team that owns the task: its own `team`, else its assignees' team, else its
+    /// parent's. Used for cross-team views ("who waits on whom").
+    pub team: Option<TeamIdx>,
+    pub assignment: Assignment,
+    /// Predecessors of this task.
+    pub deps: Vec<Dependency>,
+    /// Start no earlier than this day.
+    pub not_before: Option<Located<NaiveDate>>,
+    /// Finish no later than this day (a soft constraint: missing it shows as negative float).
+    pub deadline: Option<Located<NaiveDate>>,
+    /// For milestones: the date promised to stakeholders (also a deadline).
+    pub promised: Option<Located<NaiveDate>>,
+    /// 0..=1000, higher is scheduled first when resources conflict (default 500).
+    pub priority: u32,
+    pub tags: Vec<String>,
+    pub goals: Vec<GoalIdx>,
+    pub deliverables: Vec<DeliverableIdx>,
+    /// Shared resources used while the task runs, with the units used.
+    pub uses: Vec<(ResourceIdx, u32)>,
+    pub description: Option<String>,
+    pub src: SourceRef,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Goal {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub owner: Option<PersonIdx>,
+    pub src: SourceRef,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deliverable {
+    pub id: String,
+    pub name: String,
+    pub goal: Option<GoalIdx>,
+    pub due: Option<NaiveDate>,
+    pub owner: Option<PersonIdx>,
+    pub src: SourceRef,
+}
+
+/// Something a RAID entry is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RaidLink {
+    Task(TaskIdx),
+    Risk(usize),
+    Issue(usize),
+    Decision(usize),
+    Assumption(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RiskKind {
+    Threat,
+    Opportunity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RiskStatus {
+    Open,
+    Occurred,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RiskResponse {
+    Avoid,
+    Mitigate,
+    Transfer,
+    Accept,
+    Exploit,
+    Enhance,
+    Share,
+}
+
+/// Probability and impact of a risk, before or after its mitigation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskImpact {
+    pub probability: f64,
+    /// Schedule impact in working days, applied to the affected tasks when it occurs.
+    pub delay: Option<Estimate>,
+    pub cost: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Risk {
+    pub id: String,
+    pub title: String,
+    pub kind: RiskKind,
+    pub status: RiskStatus,
+    pub owner: Option<PersonIdx>,
+    pub raised: Option<NaiveDate>,
+    pub impact: RiskImpact,
+    /// The impact once the mitigation is done, when the plan states it.
+    pub mitigated: Option<RiskImpact>,
+    pub response: Option<RiskResponse>,
+    pub mitigation: Option<String>,
+    pub mitigation_due: Option<NaiveDate>,
+    pub contingency: Option<String>,
+    pub trigger: Option<String>,
+    pub affects: Vec<RaidLink>,
+    pub src: SourceRef,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueStatus {
+    Open,
+    Resolved,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: IssueStatus,
+    pub owner: Option<PersonIdx>,
+    pub raised: Option<NaiveDate>,
+    pub due: Option<NaiveDate>,
+    pub resolution: Option<String>,
+    pub affects: Vec<RaidLink>,
+    pub src: SourceRef,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionStatus {
+    Open,
+    Decided,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub id: String,
+    pub title: String,
+    pub status: DecisionStatus,
+    pub owner: Option<PersonIdx>,
+    pub needed_by: Option<NaiveDate>,
+    pub decided_by: Option<PersonIdx>,
+    pub decided_on: Option<NaiveDate>,
+    pub rationale: Option<String>,
+    pub affects: Vec<RaidLink>,
+    pub src: SourceRef,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssumptionStatus {
+    Open,
+    Validated,
+    Invalid,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assumption {
+    pub id: String,
+    pub title: String,
+    pub status: AssumptionStatus,
+    pub owner: Option<PersonIdx>,
+    pub validate_by: Option<NaiveDate>,
+    pub affects: Vec<RaidLink>,
+    pub src: SourceRef,
+}

@@ -1,0 +1,848 @@
+//! Critical-path scheduling: forward and backward passes over the dependency network,
+//! on each task's own calendar, with all four link types, lags and constraints.
+//!
+//! Summary tasks become two zero-length nodes, their start and their finish: every child
+//! starts after the summary's start node, and the finish node waits for every child. A
+//! link into a summary constrains its start node (so all children); a link out of one
+//! leaves from its finish node (FS/FF) or its start node (SS/SF). That keeps the network
+//! linear in the number of links, where expanding summaries into their leaves would not.
+
+use chrono::NaiveDate;
+use tiller_core::{DepKind, Lag, Program, SourceRef, TaskIdx, TaskKind, Work};
+
+use crate::calendars::{FULL_DAY, ProfileKey, Profiles};
+use crate::profile::{Day, Profile};
+use crate::tick::{Occupancy, Tick, WorkAxis, date_of, day_of, end_of, start_of};
+
+/// Schedules that run past this many days from the program start are rejected: no real
+/// program is planned 100 years ahead, and the bound keeps every date representable.
+pub const MAX_DAYS: Day = 36_600;
+
+/// Which part of a task a network node stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeRole {
+    Task,
+    SummaryStart,
+    SummaryFinish,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    task: TaskIdx,
+    role: NodeRole,
+    profile: u32,
+    req: i64,
+    not_before: Option<Tick>,
+    finish_by: Option<Tick>,
+}
+
+/// Why an edge exists: a dependency the user wrote, or the summary structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeOrigin {
+    Dependency(SourceRef),
+    Structure,
+}
+
+#[derive(Debug, Clone)]
+struct Edge {
+    pred: u32,
+    succ: u32,
+    kind: DepKind,
+    lag: Lag,
+    origin: EdgeOrigin,
+}
+
+/// One step of a dependency cycle: a task (or a summary's start or finish) and the link
+/// that leads from it to the next step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CycleStep {
+    pub task: TaskIdx,
+    pub role: NodeRole,
+    pub link: EdgeOrigin,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("dependency cycle")]
+    Cycle { steps: Vec<CycleStep> },
+    #[error("task has no working time to be scheduled in")]
+    NoWorkingTime { task: TaskIdx },
+    #[error("task would be scheduled more than {MAX_DAYS} days from the program start")]
+    TooFar { task: TaskIdx },
+}
+
+/// A task finishing after its deadline or a milestone after its promised date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissedDate {
+    pub task: TaskIdx,
+    pub due: NaiveDate,
+    pub at: SourceRef,
+    pub finish: NaiveDate,
+    /// Working days between the due date and the early finish.
+    pub late_days: i64,
+    /// The task's total float (negative; can be below `-late_days` when a later
+    /// deadline downstream is missed by more).
+    pub float: i64,
+    pub promised: bool,
+}
+
+/// Dates and float of one task (summaries rolled up from their children).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskTimes {
+    pub early_start: Tick,
+    pub early_finish: Tick,
+    pub late_start: Tick,
+    pub late_finish: Tick,
+    /// Working days (program calendar) the task can slip without delaying the program
+    /// end or missing a deadline; negative when a deadline cannot be met.
+    pub total_float: i64,
+    /// Working days it can slip without delaying any successor's early dates.
+    pub free_float: i64,
+    pub critical: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub origin: NaiveDate,
+    /// Indexed by `TaskIdx`.
+    pub times: Vec<TaskTimes>,
+    /// The end of the last task or milestone.
+    pub finish: Tick,
+    /// Chains of critical tasks linked by driving dependencies, from a start to a task
+    /// finishing at the program end; at most [`MAX_CRITICAL_PATHS`].
+    pub critical_paths: Vec<Vec<TaskIdx>>,
+    pub missed: Vec<MissedDate>,
+    /// Working days of each task's span on the program calendar.
+    pub working_days: Vec<i64>,
+    /// Per task with a deadline or promised date: working days from its early finish to
+    /// that date (negative when it is missed).
+    pub due_slack: Vec<Option<i64>>,
+}
+
+pub const MAX_CRITICAL_PATHS: usize = 10;
+
+impl Schedule {
+    pub fn date(&self, tick: Tick) -> NaiveDate {
+        // Ticks are bounded by MAX_DAYS, well inside chrono's range.
+        date_of(self.origin, day_of(tick)).unwrap_or(self.origin)
+    }
+
+    pub fn start_date(&self, task: TaskIdx) -> NaiveDate {
+        self.date(self.times[task.index()].early_start)
+    }
+
+    pub fn finish_date(&self, task: TaskIdx) -> NaiveDate {
+        self.date(self.times[task.index()].early_finish)
+    }
+
+    pub fn finish_date_of_program(&self) -> NaiveDate {
+        self.date(self.finish)
+    }
+}
+
+/// The dependency network of a program, ready to be scheduled (repeatedly, with other
+/// durations, by the forecaster).
+pub struct Network {
+    origin: NaiveDate,
+    profiles: Vec<Profile>,
+    axis: Profile,
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+    /// Edge ids grouped by successor / predecessor node.
+    in_start: Vec<u32>,
+    in_edges: Vec<u32>,
+    out_start: Vec<u32>,
+    out_edges: Vec<u32>,
+    /// Node ids in topological order.
+    order: Vec<u32>,
+    /// Per task: its node (leaf, milestone) or its start and finish nodes (summary).
+    task_nodes: Vec<(u32, u32)>,
+    /// Tasks ordered children before parents, for roll-ups.
+    rollup_order: Vec<TaskIdx>,
+    missable: Vec<(TaskIdx, NaiveDate, SourceRef, bool)>,
+}
+
+fn csr(n: usize, keys: impl Iterator<Item = u32> + Clone) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; n + 1];
+    for k in keys.clone() {
+        start[k as usize + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut items = vec![0u32; start[n] as usize];
+    for (id, k) in keys.enumerate() {
+        items[fill[k as usize] as usize] = id as u32;
+        fill[k as usize] += 1;
+    }
+    (start, items)
+}
+
+fn day_tick(origin: NaiveDate, date: NaiveDate, end: bool) -> Tick {
+    let day = (date - origin).num_days();
+    if end { end_of(day) } else { start_of(day) }
+}
+
+impl Network {
+    /// Builds the network; fails with every dependency cycle found.
+    pub fn build(program: &Program) -> Result<Network, Vec<ScheduleError>> {
+        let origin = program.start;
+        let mut profiles = Profiles::new(program);
+        let axis = profiles.work_axis();
+        let milestone_profile = profiles.get(&ProfileKey::Calendar(program.default_calendar));
+
+        let mut nodes = Vec::with_capacity(program.tasks.len());
+        let mut task_nodes = Vec::with_capacity(program.tasks.len());
+        let mut missable = Vec::new();
+        for (i, task) in program.tasks.iter().enumerate() {
+            let idx = TaskIdx(i as u32);
+            let not_before = task
+                .not_before
+                .as_ref()
+                .map(|d| day_tick(origin, d.value, false));
+            let due = task.deadline.iter().chain(task.promised.iter()).fold(
+                None::<(NaiveDate, SourceRef, bool)>,
+                |best, d| match best {
+                    Some(b) if b.0 <= d.value => Some(b),
+                    _ => Some((d.value, d.at, task.promised.as_ref() == Some(d))),
+                },
+            );
+            if let Some((date, at, promised)) = due {
+                missable.push((idx, date, at, promised));
+            }
+            let finish_by = due.map(|d| day_tick(origin, d.0, true));
+            let id = nodes.len() as u32;
+            match task.kind {
+                TaskKind::Summary => {
+                    for role in [NodeRole::SummaryStart, NodeRole::SummaryFinish] {
+                        nodes.push(Node {
+                            task: idx,
+                            role,
+                            profile: milestone_profile,
+                            req: 0,
+                            not_before: if role == NodeRole::SummaryStart {
+                                not_before
+                            } else {
+                                None
+                            },
+                            finish_by: if role == NodeRole::SummaryFinish {
+                                finish_by
+                            } else {
+                                None
+                            },
+                        });
+                    }
+                    task_nodes.push((id, id + 1));
+                }
+                TaskKind::Leaf | TaskKind::Milestone => {
+                    let (profile, req) = match (&task.kind, &task.work) {
+                        (TaskKind::Leaf, Some(work)) => {
+                            let key = ProfileKey::for_work(program, Some(work), &task.assignment);
+                            (profiles.get(&key), work_req(work))
+                        }
+                        _ => (milestone_profile, 0),
+                    };
+                    nodes.push(Node {
+                        task: idx,
+                        role: NodeRole::Task,
+                        profile,
+                        req,
+                        not_before,
+                        finish_by,
+                    });
+                    task_nodes.push((id, id));
+                }
+            }
+        }
+
+        let mut edges = Vec::new();
+        for (i, task) in program.tasks.iter().enumerate() {
+            let (start, finish) = task_nodes[i];
+            if let Some(parent) = task.parent {
+                let (p_start, p_finish) = task_nodes[parent.index()];
+                edges.push(Edge {
+                    pred: p_start,
+                    succ: start,
+                    kind: DepKind::StartToStart,
+                    lag: Lag::default(),
+                    origin: EdgeOrigin::Structure,
+                });
+                edges.push(Edge {
+                    pred: finish,
+                    succ: p_finish,
+                    kind: DepKind::FinishToStart,
+                    lag: Lag::default(),
+                    origin: EdgeOrigin::Structure,
+                });
+            }
+            for dep in &task.deps {
+                let (pred_start, pred_finish) = task_nodes[dep.pred.index()];
+                let pred = if dep.kind.from_finish() {
+                    pred_finish
+                } else {
+                    pred_start
+                };
+                // Links into a summary constrain its start; the plan reader rejects
+                // FF/SF links into summaries, whose finish is a roll-up.
+                edges.push(Edge {
+                    pred,
+                    succ: start,
+                    kind: dep.kind,
+                    lag: dep.lag,
+                    origin: EdgeOrigin::Dependency(dep.src),
+                });
+            }
+        }
+
+        let n = nodes.len();
+        let (in_start, in_edges) = csr(n, edges.iter().map(|e| e.succ));
+        let (out_start, out_edges) = csr(n, edges.iter().map(|e| e.pred));
+
+        let order = topological_order(n, &edges, &in_start, &out_start, &out_edges);
+        if order.len() < n {
+            let cycles = find_cycles(&nodes, &edges, &order, &out_start, &out_edges);
+            return Err(cycles);
+        }
+
+        Ok(Network {
+            origin,
+            profiles: profiles.profiles,
+            axis,
+            nodes,
+            edges,
+            in_start,
+            in_edges,
+            out_start,
+            out_edges,
+            order,
+            task_nodes,
+            rollup_order: rollup_order(program),
+            missable,
+        })
+    }
+
+    /// Schedules with each leaf's most likely estimate.
+    pub fn schedule(&self) -> Result<Schedule, Vec<ScheduleError>> {
+        let reqs: Vec<i64> = self.nodes.iter().map(|n| n.req).collect();
+        self.schedule_with(&reqs)
+    }
+
+    fn occupancy(&self, node: usize, reqs: &[i64]) -> Occupancy<'_> {
+        Occupancy {
+            profile: &self.profiles[self.nodes[node].profile as usize],
+            req: reqs[node],
+        }
+    }
+
+    /// Schedules with the given work per node (thousandths of a day; 0 = milestone).
+    pub fn schedule_with(&self, reqs: &[i64]) -> Result<Schedule, Vec<ScheduleError>> {
+        let n = self.nodes.len();
+        let axis = WorkAxis {
+            calendar: &self.axis,
+        };
+        let too_far = end_of(MAX_DAYS);
+        let mut errors = Vec::new();
+
+        // Forward pass.
+        let mut es = vec![0 as Tick; n];
+        let mut ef = vec![0 as Tick; n];
+        let mut cand = vec![0 as Tick; self.edges.len()];
+        for &v in &self.order {
+            let v = v as usize;
+            let node = &self.nodes[v];
+            let occ = self.occupancy(v, reqs);
+            let mut bound = start_of(0);
+            if let Some(nb) = node.not_before {
+                bound = bound.max(nb);
+            }
+            let Some(mut start) = occ.start_after(bound) else {
+                errors.push(ScheduleError::NoWorkingTime { task: node.task });
+                continue;
+            };
+            for &e in &self.in_edges[self.in_start[v] as usize..self.in_start[v + 1] as usize] {
+                let edge = &self.edges[e as usize];
+                let p = edge.pred as usize;
+                let from = if edge.kind.from_finish() {
+                    ef[p]
+                } else {
+                    es[p]
+                };
+                let c = axis.add_lag(from, edge.lag).and_then(|t| {
+                    if edge.kind.to_finish() {
+                        occ.start_for_finish_after(t)
+                    } else {
+                        occ.start_after(t)
+                    }
+                });
+                let Some(c) = c else {
+                    errors.push(ScheduleError::NoWorkingTime { task: node.task });
+                    break;
+                };
+                cand[e as usize] = c;
+                start = start.max(c);
+            }
+            let Some(finish) = occ.finish_from(start) else {
+                errors.push(ScheduleError::NoWorkingTime { task: node.task });
+                continue;
+            };
+            if finish > too_far {
+                errors.push(ScheduleError::TooFar { task: node.task });
+                return Err(errors);
+            }
+            es[v] = start;
+            ef[v] = finish;
+        }
+        if !errors.is_empty() {
+            errors.dedup();
+            return Err(errors);
+        }
+
+        let finish = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, node)| node.role == NodeRole::Task)
+            .map(|(i, _)| ef[i])
+            .max()
+            .unwrap_or(start_of(0));
+
+        // Backward pass.
+        let mut ls = vec![0 as Tick; n];
+        let mut lf = vec![0 as Tick; n];
+        for &v in self.order.iter().rev() {
+            let v = v as usize;
+            let node = &self.nodes[v];
+            let occ = self.occupancy(v, reqs);
+            let mut finish_bound = finish;
+            if let Some(fb) = node.finish_by {
+                finish_bound = finish_bound.min(fb);
+            }
+            let mut late = occ.start_for_finish_before(finish_bound);
+            for &e in &self.out_edges[self.out_start[v] as usize..self.out_start[v + 1] as usize] {
+                let edge = &self.edges[e as usize];
+                let s = edge.succ as usize;
+                let bound = if edge.kind.to_finish() { lf[s] } else { ls[s] };
+                let from_finish = edge.kind.from_finish();
+                let parity = crate::tick::is_end(if from_finish { ef[v] } else { es[v] });
+                let c = axis.sub_lag(bound, edge.lag, parity).and_then(|u| {
+                    if from_finish {
+                        occ.start_for_finish_before(u)
+                    } else {
+                        occ.start_before(u)
+                    }
+                });
+                late = match (late, c) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    _ => None,
+                };
+            }
+            let Some(late) = late else {
+                errors.push(ScheduleError::NoWorkingTime { task: node.task });
+                continue;
+            };
+            ls[v] = late;
+            lf[v] = occ.finish_from(late).unwrap_or(late);
+        }
+        if !errors.is_empty() {
+            errors.dedup();
+            return Err(errors);
+        }
+
+        // Free float: how far each node may move without moving any real successor's
+        // early dates. Summary nodes pass their successors' bounds through.
+        let mut free_bound = vec![0 as Tick; n];
+        let mut free = vec![0i64; n];
+        for &v in self.order.iter().rev() {
+            let v = v as usize;
+            let mut bound_start = None::<Tick>;
+            let mut slack = None::<i64>;
+            for &e in &self.out_edges[self.out_start[v] as usize..self.out_start[v + 1] as usize] {
+                let edge = &self.edges[e as usize];
+                let s = edge.succ as usize;
+                let target = if self.nodes[s].role != NodeRole::Task {
+                    free_bound[s]
+                } else if edge.kind.to_finish() {
+                    ef[s]
+                } else {
+                    es[s]
+                };
+                let from = if edge.kind.from_finish() {
+                    ef[v]
+                } else {
+                    es[v]
+                };
+                let parity = crate::tick::is_end(from);
+                let u = axis.sub_lag(target, edge.lag, parity).unwrap_or(from);
+                let gap = axis.between(from, u);
+                slack = Some(slack.map_or(gap, |g| g.min(gap)));
+                bound_start = Some(bound_start.map_or(u, |b| b.min(u)));
+            }
+            free_bound[v] = bound_start.unwrap_or(finish);
+            free[v] = slack.unwrap_or_else(|| axis.between(ef[v], finish));
+        }
+
+        let mut times = vec![
+            TaskTimes {
+                early_start: 0,
+                early_finish: 0,
+                late_start: 0,
+                late_finish: 0,
+                total_float: 0,
+                free_float: 0,
+                critical: false,
+            };
+            self.task_nodes.len()
+        ];
+        let mut working_days = vec![0i64; self.task_nodes.len()];
+        for (t, &(a, b)) in self.task_nodes.iter().enumerate() {
+            if a != b {
+                continue; // summaries are rolled up below
+            }
+            let v = a as usize;
+            let total = axis.between(es[v], ls[v]).min(axis.between(ef[v], lf[v]));
+            times[t] = TaskTimes {
+                early_start: es[v],
+                early_finish: ef[v],
+                late_start: ls[v],
+                late_finish: lf[v],
+                total_float: total,
+                free_float: free[v].min(total.max(0)).max(0),
+                critical: total <= 0,
+            };
+            working_days[t] = axis.between(es[v], ef[v]);
+        }
+        for &task in &self.rollup_order {
+            let t = task.index();
+            let (a, b) = self.task_nodes[t];
+            if a == b {
+                continue;
+            }
+            let _ = b;
+            let children = self.children_of(task);
+            let mut acc: Option<TaskTimes> = None;
+            for c in children {
+                let ct = times[c.index()];
+                acc = Some(match acc {
+                    None => ct,
+                    Some(s) => TaskTimes {
+                        early_start: s.early_start.min(ct.early_start),
+                        early_finish: s.early_finish.max(ct.early_finish),
+                        late_start: s.late_start.min(ct.late_start),
+                        late_finish: s.late_finish.max(ct.late_finish),
+                        total_float: s.total_float.min(ct.total_float),
+                        free_float: s.free_float.min(ct.free_float),
+                        critical: s.critical || ct.critical,
+                    },
+                });
+            }
+            if let Some(s) = acc {
+                times[t] = s;
+                working_days[t] = axis.between(s.early_start, s.early_finish);
+            }
+        }
+
+        let critical_paths = self.critical_paths(&es, &ef, &cand, &times, finish);
+        let origin = self.origin;
+        let missed = self
+            .missable
+            .iter()
+            .filter_map(|&(task, due, at, promised)| {
+                let t = times[task.index()];
+                let due_tick = day_tick(origin, due, true);
+                (t.early_finish > due_tick).then(|| MissedDate {
+                    task,
+                    due,
+                    at,
+                    finish: date_of(origin, day_of(t.early_finish)).unwrap_or(origin),
+                    late_days: axis.between(due_tick, t.early_finish),
+                    float: t.total_float,
+                    promised,
+                })
+            })
+            .collect();
+
+        let mut due_slack = vec![None; self.task_nodes.len()];
+        for &(task, due, _, _) in &self.missable {
+            let due_tick = day_tick(origin, due, true);
+            due_slack[task.index()] =
+                Some(axis.between(times[task.index()].early_finish, due_tick));
+        }
+
+        Ok(Schedule {
+            origin,
+            times,
+            finish,
+            critical_paths,
+            missed,
+            working_days,
+            due_slack,
+        })
+    }
+
+    fn children_of(&self, summary: TaskIdx) -> Vec<TaskIdx> {
+        let (start, _) = self.task_nodes[summary.index()];
+        let v = start as usize;
+        let mut out = Vec::new();
+        for &e in &self.out_edges[self.out_start[v] as usize..self.out_start[v + 1] as usize] {
+            let edge = &self.edges[e as usize];
+            if edge.origin == EdgeOrigin::Structure {
+                out.push(self.nodes[edge.succ as usize].task);
+            }
+        }
+        out
+    }
+
+    /// Walks driving links back from the tasks that end the program, through critical
+    /// tasks only; each dead end is the start of one path.
+    fn critical_paths(
+        &self,
+        es: &[Tick],
+        ef: &[Tick],
+        cand: &[Tick],
+        times: &[TaskTimes],
+        finish: Tick,
+    ) -> Vec<Vec<TaskIdx>> {
+        let is_critical = |v: usize| times[self.nodes[v].task.index()].critical;
+        let mut paths = Vec::new();
+        let ends: Vec<usize> = (0..self.nodes.len())
+            .filter(|&v| self.nodes[v].role == NodeRole::Task && ef[v] == finish && is_critical(v))
+            .collect();
+        // Depth-first with an explicit stack: (node, path so far).
+        let mut stack: Vec<(usize, Vec<usize>)> =
+            ends.into_iter().rev().map(|v| (v, vec![v])).collect();
+        while let Some((v, path)) = stack.pop() {
+            if paths.len() >= MAX_CRITICAL_PATHS {
+                break;
+            }
+            let mut preds = Vec::new();
+            for &e in &self.in_edges[self.in_start[v] as usize..self.in_start[v + 1] as usize] {
+                let edge = &self.edges[e as usize];
+                let p = edge.pred as usize;
+                if cand[e as usize] == es[v] && is_critical(p) && !path.contains(&p) {
+                    preds.push(p);
+                }
+            }
+            if preds.is_empty() {
+                let mut tasks: Vec<TaskIdx> = path
+                    .iter()
+                    .rev()
+                    .filter(|&&v| self.nodes[v].role == NodeRole::Task)
+                    .map(|&v| self.nodes[v].task)
+                    .collect();
+                tasks.dedup();
+                if !tasks.is_empty() && !paths.contains(&tasks) {
+                    paths.push(tasks);
+                }
+                continue;
+            }
+            for &p in preds.iter().rev() {
+                let mut next = path.clone();
+                next.push(p);
+                stack.push((p, next));
+            }
+        }
+        // A path ending at a task that also drives a later end is part of a longer one.
+        let all = paths.clone();
+        paths.retain(|p| {
+            !all.iter()
+                .any(|q| q.len() > p.len() && q.windows(p.len()).any(|w| w == p.as_slice()))
+        });
+        paths
+    }
+}
+
+/// Work of a leaf in thousandths of a day, from its most likely estimate.
+pub fn work_req(work: &Work) -> i64 {
+    let days = work.estimate().likely;
+    (days * FULL_DAY as f64).round().max(0.0) as i64
+}
+
+fn topological_order(
+    n: usize,
+    edges: &[Edge],
+    in_start: &[u32],
+    out_start: &[u32],
+    out_edges: &[u32],
+) -> Vec<u32> {
+    let mut indegree: Vec<u32> = (0..n).map(|v| in_start[v + 1] - in_start[v]).collect();
+    // Ready nodes are taken lowest id first, so the order (and the tie-breaking it
+    // implies) follows the plan order.
+    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<u32>> = (0..n as u32)
+        .filter(|&v| indegree[v as usize] == 0)
+        .map(std::cmp::Reverse)
+        .collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(std::cmp::Reverse(v)) = ready.pop() {
+        order.push(v);
+        let v = v as usize;
+        for &e in &out_edges[out_start[v] as usize..out_start[v + 1] as usize] {
+            let s = edges[e as usize].succ as usize;
+            indegree[s] -= 1;
+            if indegree[s] == 0 {
+                ready.push(std::cmp::Reverse(s as u32));
+            }
+        }
+    }
+    order
+}
+
+/// One cycle per strongly connected component among the nodes the topological sort
+/// could not place, each as the shortest cycle through the component's first node.
+fn find_cycles(
+    nodes: &[Node],
+    edges: &[Edge],
+    order: &[u32],
+    out_start: &[u32],
+    out_edges: &[u32],
+) -> Vec<ScheduleError> {
+    let n = nodes.len();
+    let mut placed = vec![false; n];
+    for &v in order {
+        placed[v as usize] = true;
+    }
+    let succs = |v: usize| {
+        out_edges[out_start[v] as usize..out_start[v + 1] as usize]
+            .iter()
+            .map(|&e| (e as usize, edges[e as usize].succ as usize))
+            .filter(|&(_, s)| !placed[s])
+    };
+    let components = strongly_connected(n, &placed, &succs);
+    let mut errors = Vec::new();
+    for comp in components {
+        let root = comp[0];
+        let in_comp: std::collections::HashSet<usize> = comp.iter().copied().collect();
+        // Breadth-first from the root back to itself, inside the component.
+        let mut via: std::collections::HashMap<usize, (usize, usize)> = Default::default();
+        let mut queue = std::collections::VecDeque::from([root]);
+        let mut closing = None;
+        'search: while let Some(v) = queue.pop_front() {
+            for (e, s) in succs(v) {
+                if !in_comp.contains(&s) {
+                    continue;
+                }
+                if s == root {
+                    closing = Some((v, e));
+                    break 'search;
+                }
+                if let std::collections::hash_map::Entry::Vacant(slot) = via.entry(s) {
+                    slot.insert((v, e));
+                    queue.push_back(s);
+                }
+            }
+        }
+        let Some((last, last_edge)) = closing else {
+            continue;
+        };
+        let mut rev = vec![(last, last_edge)];
+        let mut cur = last;
+        while cur != root {
+            let (prev, e) = via[&cur];
+            rev.push((prev, e));
+            cur = prev;
+        }
+        rev.reverse();
+        let steps = rev
+            .into_iter()
+            .map(|(v, e)| CycleStep {
+                task: nodes[v].task,
+                role: nodes[v].role,
+                link: edges[e].origin,
+            })
+            .collect();
+        errors.push(ScheduleError::Cycle { steps });
+    }
+    errors
+}
+
+/// Tarjan's algorithm, iteratively; returns components with a cycle (size > 1 or a
+/// self-loop), each sorted, in order of their smallest node.
+fn strongly_connected<I>(n: usize, skip: &[bool], succs: &dyn Fn(usize) -> I) -> Vec<Vec<usize>>
+where
+    I: Iterator<Item = (usize, usize)>,
+{
+    const UNSEEN: usize = usize::MAX;
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0usize; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0usize;
+    let mut out = Vec::new();
+    for root in 0..n {
+        if skip[root] || index[root] != UNSEEN {
+            continue;
+        }
+        let mut call: Vec<(usize, Vec<usize>, usize)> = Vec::new();
+        let targets: Vec<usize> = succs(root).map(|(_, s)| s).collect();
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        call.push((root, targets, 0));
+        while let Some(frame) = call.last_mut() {
+            let v = frame.0;
+            if frame.2 < frame.1.len() {
+                let w = frame.1[frame.2];
+                frame.2 += 1;
+                if index[w] == UNSEEN {
+                    let targets: Vec<usize> = succs(w).map(|(_, s)| s).collect();
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    call.push((w, targets, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            call.pop();
+            if let Some(parent) = call.last() {
+                let p = parent.0;
+                low[p] = low[p].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut comp = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    comp.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                let self_loop = comp.len() == 1 && succs(v).any(|(_, s)| s == v);
+                if comp.len() > 1 || self_loop {
+                    comp.sort_unstable();
+                    out.push(comp);
+                }
+            }
+        }
+    }
+    out.sort_by_key(|c| c[0]);
+    out
+}
+
+fn rollup_order(program: &Program) -> Vec<TaskIdx> {
+    let depth = |mut t: TaskIdx| {
+        let mut d = 0usize;
+        while let Some(p) = program.task(t).parent {
+            d += 1;
+            t = p;
+            if d > program.tasks.len() {
+                break;
+            }
+        }
+        d
+    };
+    let mut summaries: Vec<(usize, TaskIdx)> = program
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.kind == TaskKind::Summary)
+        .map(|(i, _)| (depth(TaskIdx(i as u32)), TaskIdx(i as u32)))
+        .collect();
+    summaries.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    summaries.into_iter().map(|(_, t)| t).collect()
+}

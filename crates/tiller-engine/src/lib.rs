@@ -1,0 +1,22 @@
+//! Tiller's engine: everything that turns a validated [`tiller_core::Program`] into
+//! dates and numbers. Pure and deterministic: no IO, no clocks, no global state, and
+//! the same program always gives the same result.
+//!
+//! - [`profile`] and [`calendars`]: working time per task, from calendars, holidays,
+//!   time off and part-time availability.
+//! - [`tick`]: day-boundary arithmetic (task starts, finishes, lags).
+//! - [`cpm`]: the critical-path method over a dependency network.
+
+pub mod calendars;
+pub mod cpm;
+pub mod profile;
+pub mod tick;
+
+pub use cpm::{
+    CycleStep, EdgeOrigin, MissedDate, Network, NodeRole, Schedule, ScheduleError, TaskTimes,
+};
+
+/// Schedules a program without resource leveling.
+pub fn schedule(program: &tiller_core::Program) -> Result<Schedule, Vec<ScheduleError>> {
+    Network::build(program)?.schedule()
+}
