@@ -243,6 +243,10 @@ pub enum Style {
     Color,
 }
 
+/// At most this many diagnostics are drawn with their source; past that, a plan is
+/// broken wholesale (a wrong file, say) and the count says more than the details.
+pub const MAX_RENDERED: usize = 200;
+
 /// Renders diagnostics as a compiler would: code, message, `file:line:col`, the source
 /// line with the span underlined, labels and help. A summary line ends the output.
 pub fn render(diags: &[Diagnostic], sources: &SourceMap, style: Style) -> String {
@@ -255,7 +259,7 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, style: Style) -> String
         .with_links(false)
         .with_context_lines(1);
     let mut out = String::new();
-    for d in diags {
+    for d in diags.iter().take(MAX_RENDERED) {
         let source =
             d.at.and_then(|at| sources.get(at.file))
                 .map(|f| NamedSource::new(f.name.clone(), f.text.clone()).with_language("toml"));
@@ -272,6 +276,12 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, style: Style) -> String
             }
         }
         out.push('\n');
+    }
+    if diags.len() > MAX_RENDERED {
+        out.push_str(&format!(
+            "… and {} more not shown (`tiller check --json` lists them all)\n",
+            diags.len() - MAX_RENDERED
+        ));
     }
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;

@@ -77,10 +77,8 @@ pub fn load(
         .any(|d: &Diagnostic| d.code == Code::TomlSyntax);
     let mut program = None;
     if !raws.is_empty() && !syntax_failed {
-        let locate = |at: SourceRef| sources.locate(at);
         let resolver = resolve::Resolver {
             files: &raws,
-            locate: &locate,
             root_at: SourceRef::new(FileId(0), 0..0),
         };
         program = resolver.resolve(&mut diags);
@@ -175,8 +173,12 @@ fn read_recursive(
                 .chain([path.as_str()])
                 .collect();
             diags.push(
-                Diagnostic::new(Code::Include, inc.at, format!("`{}` includes itself", path))
-                    .label(format!("include cycle: {}", chain.join(" → "))),
+                Diagnostic::new(
+                    Code::Include,
+                    inc.at,
+                    format!("include cycle through `{path}`"),
+                )
+                .label(format!("include cycle: {}", chain.join(" → "))),
             );
             continue;
         }

@@ -111,9 +111,14 @@ impl<'t, 'i> Tbl<'t, 'i> {
                 format!("unknown key `{name}` in {}", self.what),
             )
             .label("not a key of this table");
-            d = match did_you_mean(name, allowed.iter().copied()) {
-                Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help(format!("expected one of: {}", allowed.join(", "))),
+            d = if name == "include" && self.what != "the plan file" {
+                // TOML puts every key after a `[table]` header into that table.
+                d.help("`include` is a top-level key: move it above the first `[table]` header")
+            } else {
+                match did_you_mean(name, allowed.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("expected one of: {}", allowed.join(", "))),
+                }
             };
             ctx.push(d);
         }

@@ -37,12 +37,7 @@ impl<'a> Names<'a> {
     }
 
     /// Registers an id; reports a duplicate and returns `false` if it exists.
-    fn define(
-        &mut self,
-        id: &'a S<String>,
-        diags: &mut Vec<Diagnostic>,
-        locate: &dyn Fn(SourceRef) -> String,
-    ) -> bool {
+    fn define(&mut self, id: &'a S<String>, diags: &mut Vec<Diagnostic>) -> bool {
         if let Some((_, first)) = self.map.get(id.v.as_str()) {
             diags.push(
                 Diagnostic::new(
@@ -53,8 +48,8 @@ impl<'a> Names<'a> {
                 .label("defined again here")
                 .also(*first, "first defined here")
                 .help(format!(
-                    "first defined at {}; ids must be unique",
-                    locate(*first)
+                    "{} ids must be unique across all files of the program",
+                    self.what
                 )),
             );
             return false;
@@ -97,13 +92,11 @@ impl<'a> Names<'a> {
 /// Everything needed to link the raw files.
 pub(crate) struct Resolver<'a> {
     pub files: &'a [RawFile],
-    pub locate: &'a dyn Fn(SourceRef) -> String,
     pub root_at: SourceRef,
 }
 
 impl<'a> Resolver<'a> {
     pub fn resolve(&self, diags: &mut Vec<Diagnostic>) -> Option<Program> {
-        let locate = self.locate;
         let files = self.files;
 
         // The program table: only in the root file.
@@ -158,7 +151,7 @@ impl<'a> Resolver<'a> {
         let mut raw_cals = Vec::new();
         for f in files {
             for c in &f.calendars {
-                if cal_names.define(&c.id, diags, locate) {
+                if cal_names.define(&c.id, diags) {
                     raw_cals.push(c);
                 }
             }
@@ -281,7 +274,7 @@ impl<'a> Resolver<'a> {
         let mut raw_teams = Vec::new();
         for f in files {
             for t in &f.teams {
-                if team_names.define(&t.id, diags, locate) {
+                if team_names.define(&t.id, diags) {
                     raw_teams.push(t);
                 }
             }
@@ -290,7 +283,7 @@ impl<'a> Resolver<'a> {
         let mut raw_people = Vec::new();
         for f in files {
             for p in &f.people {
-                if person_names.define(&p.id, diags, locate) {
+                if person_names.define(&p.id, diags) {
                     raw_people.push(p);
                 }
             }
@@ -414,7 +407,7 @@ impl<'a> Resolver<'a> {
         let mut resources = Vec::new();
         for f in files {
             for r in &f.resources {
-                if !resource_names.define(&r.id, diags, locate) {
+                if !resource_names.define(&r.id, diags) {
                     continue;
                 }
                 let capacity = match &r.capacity {
@@ -453,7 +446,7 @@ impl<'a> Resolver<'a> {
         let mut goals = Vec::new();
         for f in files {
             for g in &f.goals {
-                if goal_names.define(&g.id, diags, locate) {
+                if goal_names.define(&g.id, diags) {
                     goals.push(tiller_core::Goal {
                         id: g.id.v.clone(),
                         name: g
@@ -477,7 +470,7 @@ impl<'a> Resolver<'a> {
         let mut deliverables = Vec::new();
         for f in files {
             for d in &f.deliverables {
-                if deliverable_names.define(&d.id, diags, locate) {
+                if deliverable_names.define(&d.id, diags) {
                     let context = format!("deliverable `{}`", d.id.v);
                     deliverables.push(tiller_core::Deliverable {
                         id: d.id.v.clone(),
@@ -507,7 +500,7 @@ impl<'a> Resolver<'a> {
         let mut raw_tasks: Vec<&RawTask> = Vec::new();
         for f in files {
             for t in &f.tasks {
-                if task_names.define(&t.id, diags, locate) {
+                if task_names.define(&t.id, diags) {
                     raw_tasks.push(t);
                 }
             }
@@ -895,7 +888,7 @@ impl<'a> Resolver<'a> {
         let mut raid: Vec<&RawRaid> = Vec::new();
         for f in files {
             for r in &f.raid {
-                if raid_names.define(&r.id, diags, locate) {
+                if raid_names.define(&r.id, diags) {
                     raid.push(r);
                 }
             }

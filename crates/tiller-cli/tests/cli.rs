@@ -1,0 +1,293 @@
+//! End-to-end tests of the `tiller` binary: exact diagnostics for bad plans, exact
+//! schedules for the examples, exit codes, and robustness against hostile input.
+//!
+//! Expected outputs live next to their inputs (`*.stderr`, `*.expected.*`). After an
+//! intended change, regenerate them with `TILLER_BLESS=1 cargo test -p tiller-cli` and
+//! review the diff like code.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tiller() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tiller"))
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    tiller()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("tiller runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+/// Compares `actual` with the file at `path`, or rewrites the file when blessing.
+fn assert_matches_file(path: &Path, actual: &str) {
+    if std::env::var_os("TILLER_BLESS").is_some() {
+        std::fs::write(path, actual).expect("write expected output");
+        return;
+    }
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|_| panic!("missing {}; run with TILLER_BLESS=1", path.display()));
+    if expected != actual {
+        panic!(
+            "output differs from {}\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn diagnostics_are_exact_for_every_bad_plan() {
+    let dir = fixtures().join("diagnostics");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    cases.push(dir.join("include/root.toml"));
+    cases.sort();
+    assert!(cases.len() >= 10);
+    for case in cases {
+        let rel = case.strip_prefix(&dir).expect("inside fixtures");
+        let rel = rel.to_str().expect("UTF-8 path");
+        let out = run(&dir, &["check", "--color", "never", rel]);
+        let expected_code = if rel.starts_with("missed") { 0 } else { 1 };
+        assert_eq!(
+            out.status.code(),
+            Some(expected_code),
+            "{rel}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stdout).is_empty(),
+            "{rel}: diagnostics go to stderr"
+        );
+        assert_matches_file(&case.with_extension("stderr"), &text(&out.stderr));
+    }
+}
+
+#[test]
+fn check_reports_every_problem_not_only_the_first() {
+    let dir = fixtures().join("diagnostics");
+    let out = run(&dir, &["check", "--json", "references.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let codes: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|d| d["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(doc["ok"], false);
+    assert!(codes.len() >= 8, "{codes:?}");
+    assert!(codes.contains(&"E0201") && codes.contains(&"E0105") && codes.contains(&"E0202"));
+    let first = &doc["diagnostics"][0];
+    assert_eq!(first["file"], "references.toml");
+    assert!(first["line"].as_u64().is_some() && first["column"].as_u64().is_some());
+}
+
+#[test]
+fn the_tiny_example_schedules_to_hand_checked_dates() {
+    let out = run(&repo(), &["schedule", "--json", "examples/tiny.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let task = |id: &str| {
+        doc["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .find(|t| t["id"] == id)
+            .cloned()
+            .expect("task present")
+    };
+    // design: 3 person-days by Ana at full time from Monday 4 January: Mon-Wed.
+    let design = task("design");
+    assert_eq!(
+        (design["start"].as_str(), design["finish"].as_str()),
+        (Some("2027-01-04"), Some("2027-01-06"))
+    );
+    // build: 4 person-days by Ben at half time = 8 working days from Thursday 7,
+    // skipping the weekends and the holiday on Monday 18: Tuesday 19.
+    let build = task("build");
+    assert_eq!(
+        (build["start"].as_str(), build["finish"].as_str()),
+        (Some("2027-01-07"), Some("2027-01-19"))
+    );
+    assert_eq!(build["critical"], true);
+    // copy: SS+1d after design starts Tuesday 5, two days; it may slip until the
+    // launch on the 19th: 8 working days of float.
+    let copy = task("copy");
+    assert_eq!(
+        (copy["start"].as_str(), copy["finish"].as_str()),
+        (Some("2027-01-05"), Some("2027-01-06"))
+    );
+    assert_eq!(copy["late_start"], "2027-01-15");
+    assert_eq!(copy["late_finish"], "2027-01-19");
+    assert_eq!(
+        (copy["total_float"].as_i64(), copy["free_float"].as_i64()),
+        (Some(8), Some(8))
+    );
+    assert_eq!(copy["critical"], false);
+    let launch = &doc["milestones"][0];
+    assert_eq!(launch["id"], "launch");
+    assert_eq!(launch["date"], "2027-01-19");
+    assert_eq!(launch["promised"], "2027-01-22");
+    // Wednesday to Friday: three working days of slack before the promise.
+    assert_eq!(launch["float"], 3);
+    assert_eq!(doc["finish"], "2027-01-19");
+    assert_eq!(
+        doc["critical_path"],
+        serde_json::json!(["design", "build", "launch"])
+    );
+}
+
+/// Every root plan under `examples/`: `*.toml` at the top and `*/program.toml`.
+fn example_roots() -> Vec<String> {
+    let mut roots = Vec::new();
+    for entry in std::fs::read_dir(repo().join("examples")).expect("examples") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            roots.push(path);
+        } else if path.join("program.toml").is_file() {
+            roots.push(path.join("program.toml"));
+        }
+    }
+    roots.sort();
+    roots
+        .iter()
+        .map(|p| {
+            p.strip_prefix(repo())
+                .expect("in repo")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn every_example_checks_and_its_schedule_is_exactly_as_recorded() {
+    let roots = example_roots();
+    assert!(roots.len() >= 2, "{roots:?}");
+    let expected_dir = fixtures().join("schedules");
+    for root in roots {
+        let out = run(&repo(), &["check", "--color", "never", &root]);
+        assert_eq!(out.status.code(), Some(0), "{root}: {}", text(&out.stderr));
+        let stem = root.replace(['/', '.'], "_");
+        for (flag, ext) in [("--json", "json"), ("--csv", "csv"), ("", "txt")] {
+            let mut args = vec!["schedule", "--color", "never", &root];
+            if !flag.is_empty() {
+                args.push(flag);
+            }
+            let out = run(&repo(), &args);
+            assert_eq!(out.status.code(), Some(0), "{root}");
+            assert_matches_file(
+                &expected_dir.join(format!("{stem}.{ext}")),
+                &text(&out.stdout),
+            );
+        }
+    }
+}
+
+#[test]
+fn the_demo_runs_on_the_bundled_example() {
+    let out = run(&repo(), &["demo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains("Critical path:"), "{table}");
+    let json = run(&repo(), &["demo", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert!(doc["tasks"].as_array().is_some_and(|t| !t.is_empty()));
+}
+
+#[test]
+fn exit_codes_distinguish_plan_errors_from_usage_and_io() {
+    let dir = fixtures().join("diagnostics");
+    assert_eq!(run(&dir, &["check", "cycles.toml"]).status.code(), Some(1));
+    let missing = run(&dir, &["check", "no-such-plan.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("no-such-plan.toml"));
+    assert_eq!(run(&dir, &["check", "."]).status.code(), Some(2));
+    assert_eq!(run(&dir, &["frobnicate"]).status.code(), Some(2));
+    assert_eq!(run(&dir, &["schedule"]).status.code(), Some(2));
+    assert_eq!(
+        run(&dir, &["generate", "--tasks", "0"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn schema_is_json_and_generated_plans_check() {
+    let out = run(&repo(), &["schema"]);
+    assert_eq!(out.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema is JSON");
+    assert!(schema["properties"]["task"].is_object());
+
+    let tmp = std::env::temp_dir().join(format!("tiller-gen-{}.toml", std::process::id()));
+    let tmp_s = tmp.to_string_lossy().into_owned();
+    let gen_args = ["generate", "--tasks", "500", "--seed", "3", "-o", &tmp_s];
+    assert_eq!(run(&repo(), &gen_args).status.code(), Some(0));
+    let first = std::fs::read(&tmp).expect("generated");
+    assert_eq!(run(&repo(), &gen_args).status.code(), Some(0));
+    assert_eq!(
+        first,
+        std::fs::read(&tmp).expect("generated"),
+        "deterministic"
+    );
+    let check = run(&repo(), &["check", &tmp_s]);
+    let a = run(&repo(), &["schedule", "--json", &tmp_s]);
+    let b = run(&repo(), &["schedule", "--json", &tmp_s]);
+    let _ = std::fs::remove_file(&tmp);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    assert_eq!(a.stdout, b.stdout, "byte-identical schedules");
+}
+
+#[test]
+fn hostile_files_give_errors_not_panics() {
+    let dir = std::env::temp_dir().join(format!("tiller-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("deep.toml", "a = ".bytes().chain(std::iter::repeat_n(b'[', 100_000)).collect()),
+        ("nul.toml", vec![0u8; 1000]),
+        ("binary.toml", (0..=255u8).cycle().take(10_000).collect()),
+        (
+            "huge-number.toml",
+            b"[program]\nname=\"x\"\nstart=2027-01-04\n[[task]]\nid=\"a\"\neffort=\"99999999999999999999999d\"\n"
+                .to_vec(),
+        ),
+        (
+            "year.toml",
+            b"[program]\nname=\"x\"\nstart=9999-12-31\n[[task]]\nid=\"a\"\neffort=\"1d\"\n".to_vec(),
+        ),
+        (
+            "many-keys.toml",
+            (0..20_000)
+                .map(|i| format!("k{i} = {i}\n"))
+                .collect::<String>()
+                .into_bytes(),
+        ),
+    ];
+    for (name, bytes) in &cases {
+        std::fs::write(dir.join(name), bytes).expect("write case");
+        let out = run(&dir, &["check", "--color", "never", name]);
+        let code = out.status.code();
+        assert!(
+            code == Some(1) || code == Some(0),
+            "{name}: exit {code:?}\n{}",
+            text(&out.stderr)
+        );
+        assert!(!text(&out.stderr).contains("panicked"), "{name}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

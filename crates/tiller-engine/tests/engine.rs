@@ -1,0 +1,507 @@
+//! Boundary tests of the engine: exact schedules for hand-checked networks, and
+//! properties of random networks checked against an independent day-by-day scheduler.
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use tiller_core::{
+    Assignment, Calendar, CalendarIdx, DateRange, DepKind, Dependency, Estimate, Lag, Located,
+    Person, PersonIdx, Program, SourceRef, Task, TaskIdx, TaskKind, Work, WorkWeek,
+};
+use tiller_engine::tick::{WorkAxis, day_of, end_of, is_end, start_of};
+use tiller_engine::{Network, ScheduleError};
+
+fn monday() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2027, 1, 4).expect("valid date")
+}
+
+fn day(n: i64) -> NaiveDate {
+    monday() + chrono::Duration::days(n)
+}
+
+fn program(tasks: Vec<Task>) -> Program {
+    Program {
+        name: "test".into(),
+        start: monday(),
+        currency: "USD".into(),
+        status_date: None,
+        default_calendar: CalendarIdx(0),
+        calendars: vec![Calendar::standard()],
+        teams: vec![],
+        people: vec![],
+        resources: vec![],
+        tasks,
+        goals: vec![],
+        deliverables: vec![],
+        risks: vec![],
+        issues: vec![],
+        decisions: vec![],
+        assumptions: vec![],
+    }
+}
+
+fn task(id: &str, kind: TaskKind, work: Option<Work>) -> Task {
+    Task {
+        id: id.into(),
+        name: id.into(),
+        kind,
+        parent: None,
+        children: vec![],
+        work,
+        team: None,
+        assignment: Assignment::Unassigned,
+        deps: vec![],
+        not_before: None,
+        deadline: None,
+        promised: None,
+        priority: 500,
+        tags: vec![],
+        goals: vec![],
+        deliverables: vec![],
+        uses: vec![],
+        description: None,
+        src: SourceRef::default(),
+    }
+}
+
+fn leaf(id: &str, days: f64) -> Task {
+    task(
+        id,
+        TaskKind::Leaf,
+        Some(Work::Duration(Estimate::exact(days))),
+    )
+}
+
+fn milestone(id: &str) -> Task {
+    task(id, TaskKind::Milestone, None)
+}
+
+fn dep(pred: u32, kind: DepKind, lag: i32) -> Dependency {
+    Dependency {
+        pred: TaskIdx(pred),
+        kind,
+        lag: Lag {
+            days: lag,
+            elapsed: false,
+        },
+        src: SourceRef::default(),
+    }
+}
+
+fn dates(p: &Program) -> Vec<(NaiveDate, NaiveDate)> {
+    let s = tiller_engine::schedule(p).expect("schedules");
+    (0..p.tasks.len())
+        .map(|i| {
+            let t = TaskIdx(i as u32);
+            (s.start_date(t), s.finish_date(t))
+        })
+        .collect()
+}
+
+#[test]
+fn all_four_link_types_with_lags_on_a_working_week() {
+    // a: Mon-Wed. b FS+1d: Fri. c SS+2d: Wed-Thu. d FF-1d (3 days): must finish by
+    // end of Tue+... finish >= end of Tue, so Mon-Tue? It has 3 days: earliest start
+    // Mon finishing Wed, which is >= Tue: Mon-Wed. e SF+5d (2 days): finish >= start of
+    // a + 5 working days = start of next Mon, so finishing the end of Mon: Fri-Mon.
+    let mut a = leaf("a", 3.0);
+    a.deps = vec![];
+    let mut b = leaf("b", 1.0);
+    b.deps = vec![dep(0, DepKind::FinishToStart, 1)];
+    let mut c = leaf("c", 2.0);
+    c.deps = vec![dep(0, DepKind::StartToStart, 2)];
+    let mut d = leaf("d", 3.0);
+    d.deps = vec![dep(0, DepKind::FinishToFinish, -1)];
+    let mut e = leaf("e", 2.0);
+    e.deps = vec![dep(0, DepKind::StartToFinish, 5)];
+    let p = program(vec![a, b, c, d, e]);
+    assert_eq!(
+        dates(&p),
+        vec![
+            (day(0), day(2)),
+            (day(4), day(4)),
+            (day(2), day(3)),
+            (day(0), day(2)),
+            (day(4), day(7)),
+        ]
+    );
+}
+
+#[test]
+fn holidays_and_weekends_stretch_durations_and_floats_count_working_days() {
+    let mut p = program(vec![
+        leaf("long", 10.0),
+        leaf("short", 2.0),
+        milestone("end"),
+    ]);
+    p.calendars[0].holidays = vec![DateRange::single(day(7))]; // second Monday
+    p.tasks[2].deps = vec![
+        dep(0, DepKind::FinishToStart, 0),
+        dep(1, DepKind::FinishToStart, 0),
+    ];
+    let s = tiller_engine::schedule(&p).expect("schedules");
+    // Ten working days from Monday, skipping two weekends and the holiday: the Monday
+    // of week 3.
+    assert_eq!(s.finish_date(TaskIdx(0)), day(14));
+    assert_eq!(s.start_date(TaskIdx(2)), day(14));
+    let short = s.times[1];
+    assert_eq!(short.total_float, 8);
+    assert_eq!(short.free_float, 8);
+    assert!(!short.critical);
+    assert!(s.times[0].critical && s.times[2].critical);
+    assert_eq!(s.critical_paths.len(), 1);
+    assert_eq!(s.critical_paths[0], vec![TaskIdx(0), TaskIdx(2)]);
+}
+
+#[test]
+fn part_time_effort_and_time_off_pause_the_work() {
+    let mut p = program(vec![task(
+        "work",
+        TaskKind::Leaf,
+        Some(Work::Effort(Estimate::exact(4.0))),
+    )]);
+    p.people = vec![Person {
+        id: "ann".into(),
+        name: None,
+        email: None,
+        team: None,
+        calendar: CalendarIdx(0),
+        availability: 0.5,
+        time_off: vec![DateRange {
+            first: day(2),
+            last: day(4),
+        }],
+        day_rate: None,
+        src: SourceRef::default(),
+    }];
+    p.tasks[0].assignment = Assignment::People(vec![PersonIdx(0)]);
+    // 4 person-days at half time = 8 working days: Mon, Tue, (off Wed-Fri), then
+    // Mon-Fri of week 2 and Mon of week 3.
+    assert_eq!(dates(&p), vec![(day(0), day(14))]);
+}
+
+#[test]
+fn deadlines_give_negative_float_and_are_reported() {
+    let mut a = leaf("a", 5.0);
+    a.deadline = Some(Located::new(day(2), SourceRef::default()));
+    let mut m = milestone("m");
+    m.deps = vec![dep(0, DepKind::FinishToStart, 0)];
+    m.promised = Some(Located::new(day(1), SourceRef::default()));
+    let p = program(vec![a, m]);
+    let s = tiller_engine::schedule(&p).expect("schedules");
+    assert_eq!(s.times[0].total_float, -3);
+    assert_eq!(s.times[1].total_float, -3);
+    assert_eq!(s.missed.len(), 2);
+    assert_eq!(s.missed[0].late_days, 2);
+    assert_eq!(s.missed[1].late_days, 3);
+    assert!(s.missed[1].promised);
+    assert_eq!(s.due_slack[1], Some(-3));
+}
+
+#[test]
+fn summaries_roll_up_and_links_to_them_reach_every_child() {
+    // [0] ws summary with children [1] x (2d) and [2] y (4d); [3] z after ws FS.
+    let mut ws = task("ws", TaskKind::Summary, None);
+    ws.children = vec![TaskIdx(1), TaskIdx(2)];
+    ws.not_before = Some(Located::new(day(1), SourceRef::default()));
+    let mut x = leaf("x", 2.0);
+    x.parent = Some(TaskIdx(0));
+    let mut y = leaf("y", 4.0);
+    y.parent = Some(TaskIdx(0));
+    let mut z = leaf("z", 1.0);
+    z.deps = vec![dep(0, DepKind::FinishToStart, 0)];
+    let p = program(vec![ws, x, y, z]);
+    let d = dates(&p);
+    assert_eq!(d[1], (day(1), day(2)));
+    assert_eq!(d[2], (day(1), day(4)));
+    assert_eq!(d[0], (day(1), day(4)));
+    assert_eq!(d[3], (day(7), day(7)));
+}
+
+#[test]
+fn cycles_are_reported_with_their_full_path() {
+    let mut a = leaf("a", 1.0);
+    a.deps = vec![dep(2, DepKind::FinishToStart, 0)];
+    let mut b = leaf("b", 1.0);
+    b.deps = vec![dep(0, DepKind::StartToStart, 0)];
+    let mut c = leaf("c", 1.0);
+    c.deps = vec![dep(1, DepKind::FinishToStart, 0)];
+    let mut d = leaf("d", 1.0);
+    d.deps = vec![dep(3, DepKind::FinishToStart, 0)]; // self-loop, a second cycle
+    d.deps[0].pred = TaskIdx(3);
+    let p = program(vec![a, b, c, d]);
+    let Err(errors) = Network::build(&p) else {
+        panic!("cycle not detected");
+    };
+    let paths: Vec<Vec<u32>> = errors
+        .iter()
+        .map(|e| match e {
+            ScheduleError::Cycle { steps } => steps.iter().map(|s| s.task.0).collect(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(paths, vec![vec![0, 1, 2], vec![3]]);
+}
+
+#[test]
+fn a_task_whose_people_never_work_is_an_error_not_a_hang() {
+    let mut p = program(vec![task(
+        "w",
+        TaskKind::Leaf,
+        Some(Work::Effort(Estimate::exact(1.0))),
+    )]);
+    let mut never = Calendar::standard();
+    never.workweek = WorkWeek([false; 7]);
+    p.calendars.push(never);
+    p.people = vec![Person {
+        id: "ghost".into(),
+        name: None,
+        email: None,
+        team: None,
+        calendar: CalendarIdx(1),
+        availability: 1.0,
+        time_off: vec![],
+        day_rate: None,
+        src: SourceRef::default(),
+    }];
+    p.tasks[0].assignment = Assignment::People(vec![PersonIdx(0)]);
+    let Err(errors) = tiller_engine::schedule(&p) else {
+        panic!("scheduled without working time");
+    };
+    assert_eq!(
+        errors,
+        vec![ScheduleError::NoWorkingTime { task: TaskIdx(0) }]
+    );
+}
+
+#[test]
+fn absurdly_long_chains_are_rejected() {
+    let mut tasks = vec![leaf("a0", 36_000.0)];
+    let mut next = leaf("a1", 36_000.0);
+    next.deps = vec![dep(0, DepKind::FinishToStart, 0)];
+    tasks.push(next);
+    let p = program(tasks);
+    assert!(matches!(
+        tiller_engine::schedule(&p),
+        Err(e) if matches!(e[0], ScheduleError::TooFar { .. })
+    ));
+}
+
+// ---------------------------------------------------------------------------------
+// Random networks.
+
+/// A reference scheduler written for clarity, not speed: it walks day by day over the
+/// program calendar and relaxes every constraint until nothing moves.
+fn reference_early_starts(p: &Program) -> Vec<(i64, i64)> {
+    let cal = &p.calendars[0];
+    let works = |d: i64| cal.is_working_day(day(d));
+    let n = p.tasks.len();
+    let req: Vec<i64> = p
+        .tasks
+        .iter()
+        .map(|t| match &t.work {
+            Some(w) => (w.estimate().likely).ceil() as i64,
+            None => 0,
+        })
+        .collect();
+    // Start tick at or after `b` on a working day (milestones stay on working ticks).
+    let snap = |b: i64, r: i64| -> i64 {
+        if r == 0 {
+            if works(day_of(b)) {
+                return b;
+            }
+            let mut d = day_of(b) + 1;
+            while !works(d) {
+                d += 1;
+            }
+            return start_of(d);
+        }
+        let mut d = if is_end(b) { day_of(b) + 1 } else { day_of(b) };
+        while !works(d) {
+            d += 1;
+        }
+        start_of(d)
+    };
+    let finish = |s: i64, r: i64| -> i64 {
+        if r == 0 {
+            return s;
+        }
+        let mut d = day_of(s);
+        let mut left = r;
+        loop {
+            if works(d) {
+                left -= 1;
+                if left == 0 {
+                    return end_of(d);
+                }
+            }
+            d += 1;
+        }
+    };
+    // Working-day lag with parity kept, by stepping ticks of the same parity.
+    // Completed working days at each day boundary, counted from day -400.
+    let mut completed = vec![0i64; 1201];
+    for d in -400..800 {
+        completed[(d + 401) as usize] = completed[(d + 400) as usize] + i64::from(works(d));
+    }
+    let wd = |t: i64| -> i64 {
+        let boundary = if is_end(t) { day_of(t) + 1 } else { day_of(t) };
+        completed[(boundary + 400) as usize]
+    };
+    let add_lag = |t: i64, lag: i32| -> i64 {
+        if lag == 0 {
+            return t;
+        }
+        let target = wd(t) + lag as i64;
+        let mut u = t - 2 * 400;
+        while wd(u) < target {
+            u += 2;
+        }
+        u
+    };
+    let mut es = vec![0i64; n];
+    let mut ef = vec![0i64; n];
+    for i in 0..n {
+        es[i] = snap(0, req[i]);
+        ef[i] = finish(es[i], req[i]);
+    }
+    loop {
+        let mut changed = false;
+        for i in 0..n {
+            let mut s = snap(0, req[i]);
+            for d in &p.tasks[i].deps {
+                let j = d.pred.index();
+                let from = if d.kind.from_finish() { ef[j] } else { es[j] };
+                let t = add_lag(from, d.lag.days);
+                let c = if d.kind.to_finish() {
+                    // Earliest start whose finish is at or after t.
+                    let mut c = snap(start_of(-400), req[i]);
+                    while finish(c, req[i]) < t {
+                        c = snap(c + 1, req[i]);
+                    }
+                    c
+                } else {
+                    snap(t, req[i])
+                };
+                s = s.max(c);
+            }
+            if s != es[i] {
+                es[i] = s;
+                ef[i] = finish(s, req[i]);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    es.into_iter().zip(ef).collect()
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    durations: Vec<u8>,
+    links: Vec<(usize, usize, u8, i8)>,
+    holidays: Vec<u8>,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (2usize..14).prop_flat_map(|n| {
+        (
+            prop::collection::vec(0u8..6, n),
+            prop::collection::vec((0..n, 0..n, 0u8..4, -3i8..4), 0..n * 2),
+            prop::collection::vec(0u8..60, 0..6),
+        )
+            .prop_map(|(durations, links, holidays)| Spec {
+                durations,
+                links,
+                holidays,
+            })
+    })
+}
+
+fn build(spec: &Spec) -> Program {
+    let mut tasks: Vec<Task> = spec
+        .durations
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| {
+            if d == 0 {
+                milestone(&format!("m{i}"))
+            } else {
+                leaf(&format!("t{i}"), d as f64)
+            }
+        })
+        .collect();
+    for &(a, b, kind, lag) in &spec.links {
+        let (pred, succ) = (a.min(b), a.max(b));
+        if pred == succ || tasks[succ].deps.iter().any(|d| d.pred.index() == pred) {
+            continue;
+        }
+        let kind = [
+            DepKind::FinishToStart,
+            DepKind::StartToStart,
+            DepKind::FinishToFinish,
+            DepKind::StartToFinish,
+        ][kind as usize];
+        tasks[succ].deps.push(dep(pred as u32, kind, lag as i32));
+    }
+    let mut p = program(tasks);
+    let mut holidays: Vec<DateRange> = spec
+        .holidays
+        .iter()
+        .map(|&d| DateRange::single(day(d as i64)))
+        .collect();
+    tiller_core::calendar::normalize_ranges(&mut holidays);
+    p.calendars[0].holidays = holidays;
+    p
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_networks_match_the_reference_and_keep_every_invariant(spec in spec()) {
+        let p = build(&spec);
+        let s = tiller_engine::schedule(&p).expect("acyclic by construction");
+        let reference = reference_early_starts(&p);
+        for (i, t) in p.tasks.iter().enumerate() {
+            let times = s.times[i];
+            prop_assert_eq!((times.early_start, times.early_finish), reference[i], "task {}", t.id);
+            prop_assert!(times.late_start >= times.early_start);
+            prop_assert!(times.total_float >= 0, "float without deadlines");
+            prop_assert!(times.free_float >= 0 && times.free_float <= times.total_float);
+            prop_assert!(times.early_finish <= s.finish && times.late_finish <= s.finish);
+            prop_assert_eq!(times.critical, times.total_float == 0);
+        }
+        // Every dependency holds in the early and the late schedule.
+        let axis_cal = tiller_engine::calendars::Profiles::new(&p).work_axis();
+        let axis = WorkAxis { calendar: &axis_cal };
+        for (i, t) in p.tasks.iter().enumerate() {
+            for d in &t.deps {
+                let j = d.pred.index();
+                for (pred_s, pred_f, succ_s, succ_f) in [
+                    (s.times[j].early_start, s.times[j].early_finish, s.times[i].early_start, s.times[i].early_finish),
+                    (s.times[j].late_start, s.times[j].late_finish, s.times[i].late_start, s.times[i].late_finish),
+                ] {
+                    let from = if d.kind.from_finish() { pred_f } else { pred_s };
+                    let to = if d.kind.to_finish() { succ_f } else { succ_s };
+                    let bound = axis.add_lag(from, d.lag).expect("working calendar");
+                    prop_assert!(to >= bound, "{} -> {} violated", p.tasks[j].id, t.id);
+                }
+            }
+        }
+        // Every critical path is a chain of zero-float tasks joined by dependencies that
+        // ends at the program finish, so nothing finishes later: a longest path.
+        prop_assert!(!s.critical_paths.is_empty());
+        for path in &s.critical_paths {
+            let last = *path.last().expect("non-empty");
+            prop_assert_eq!(s.times[last.index()].early_finish, s.finish);
+            for w in path.windows(2) {
+                prop_assert!(p.tasks[w[1].index()].deps.iter().any(|d| d.pred == w[0]));
+            }
+            for t in path {
+                prop_assert_eq!(s.times[t.index()].total_float, 0);
+            }
+        }
+    }
+}
