@@ -13,8 +13,31 @@ pub const TINY: Example = Example {
     files: &[],
 };
 
+macro_rules! team_file {
+    ($name:literal) => {
+        (
+            concat!("examples/checkout/teams/", $name),
+            include_str!(concat!("../../../examples/checkout/teams/", $name)),
+        )
+    };
+}
+
+/// A realistic multi-team program, one file per team.
+pub const CHECKOUT: Example = Example {
+    name: "examples/checkout/program.toml",
+    root: include_str!("../../../examples/checkout/program.toml"),
+    files: &[
+        team_file!("platform.toml"),
+        team_file!("security.toml"),
+        team_file!("payments.toml"),
+        team_file!("web.toml"),
+        team_file!("mobile.toml"),
+        team_file!("qa.toml"),
+    ],
+};
+
 /// The program `tiller demo` schedules.
-pub const DEMO: Example = TINY;
+pub const DEMO: Example = CHECKOUT;
 
 /// Loads a bundled example.
 pub fn load(example: &Example) -> tiller_plan::Loaded {

@@ -7,12 +7,8 @@ use tiller_plan::Loaded;
 /// Failure to read the root plan file itself (as opposed to problems inside it).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("cannot read `{path}`: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read `{path}`: {cause}")]
+    Io { path: String, cause: std::io::Error },
     #[error("`{path}` is a directory; give the plan's root .toml file")]
     Directory { path: String },
 }
@@ -34,9 +30,9 @@ pub fn load_plan(path: &str) -> Result<Loaded, ReadError> {
             path: path.to_string(),
         });
     }
-    let root = read_bytes(path).map_err(|source| ReadError::Io {
+    let root = read_bytes(path).map_err(|cause| ReadError::Io {
         path: path.to_string(),
-        source,
+        cause,
     })?;
     let mut fetch = |p: &str| {
         if Path::new(p).is_dir() {

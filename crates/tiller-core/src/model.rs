@@ -66,6 +66,7 @@ impl<T> Located<T> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Program {
     pub name: String,
+    pub description: Option<String>,
     pub start: NaiveDate,
     pub currency: String,
     /// The "as of" date for progress and earned value.

@@ -29,8 +29,14 @@ pub enum ProfileKey {
 }
 
 impl ProfileKey {
-    /// The profile a task's work runs on.
-    pub fn for_work(program: &Program, work: Option<&Work>, assignment: &Assignment) -> Self {
+    /// The profile a task's work runs on; `team` is the task's owning team, whose
+    /// calendar unassigned work follows.
+    pub fn for_work(
+        program: &Program,
+        work: Option<&Work>,
+        assignment: &Assignment,
+        team: Option<TeamIdx>,
+    ) -> Self {
         let effort = matches!(work, Some(Work::Effort(_)));
         match (assignment, effort) {
             (Assignment::People(people), true) => ProfileKey::PeopleEffort(sorted(people)),
@@ -39,7 +45,10 @@ impl ProfileKey {
             (Assignment::Team { team, .. }, false) => {
                 ProfileKey::Calendar(program.team_calendar(*team))
             }
-            (Assignment::Unassigned, _) => ProfileKey::Calendar(program.default_calendar),
+            (Assignment::Unassigned, _) => ProfileKey::Calendar(match team {
+                Some(t) => program.team_calendar(t),
+                None => program.default_calendar,
+            }),
         }
     }
 }
@@ -90,12 +99,15 @@ fn in_ranges(ranges: &[(Day, Day)], day: Day) -> bool {
     idx > 0 && ranges[idx - 1].1 >= day
 }
 
-fn span_of(ranges: &[(Day, Day)], span: &mut (Day, Day)) {
-    if let (Some(first), Some(last)) = (ranges.first(), ranges.last()) {
-        span.0 = span.0.min(first.0);
-        span.1 = span.1.max(last.1 + 1);
+/// Every day covered by the ranges: where a profile may depart from its weekly pattern.
+fn days_in(ranges: &[(Day, Day)], out: &mut Vec<Day>) {
+    for &(first, last) in ranges {
+        out.extend(first..=last);
     }
 }
+
+/// One assignee as a profile sees them: calendar, time off, daily rate.
+type Member<'c> = (&'c DayCalendar, &'c [(Day, Day)], i64);
 
 /// Builds and caches the profiles of a program.
 pub struct Profiles<'a> {
@@ -129,12 +141,10 @@ impl<'a> Profiles<'a> {
     /// The program calendar at rate 1 per working day: the axis lags and floats use.
     pub fn work_axis(&self) -> Profile {
         let cal = &self.calendars[self.program.default_calendar.index()];
-        let mut span = (0, 0);
-        span_of(&cal.holidays, &mut span);
+        let mut days = Vec::new();
+        days_in(&cal.holidays, &mut days);
         let week = cal.week.map(i64::from);
-        Profile::build(self.program.start, span.0, span.1, week, |d| {
-            i64::from(cal.works(d))
-        })
+        Profile::build(self.program.start, week, days, |d| i64::from(cal.works(d)))
     }
 
     /// Index of the profile for `key`, building it on first use.
@@ -151,12 +161,12 @@ impl<'a> Profiles<'a> {
 
     fn build(&self, key: &ProfileKey) -> Profile {
         let origin = self.program.start;
-        let mut span = (0, 0);
+        let mut days = Vec::new();
         match key {
             ProfileKey::Calendar(c) => {
                 let cal = &self.calendars[c.index()];
-                span_of(&cal.holidays, &mut span);
-                Profile::build(origin, span.0, span.1, scale(cal.week, FULL_DAY), |d| {
+                days_in(&cal.holidays, &mut days);
+                Profile::build(origin, scale(cal.week, FULL_DAY), days, |d| {
                     if cal.works(d) { FULL_DAY } else { 0 }
                 })
             }
@@ -164,8 +174,8 @@ impl<'a> Profiles<'a> {
                 let cal = &self.calendars[self.program.team_calendar(*team).index()];
                 let rate = (*n as f64 * self.mean_availability(*team) * FULL_DAY as f64).round();
                 let rate = rate as i64;
-                span_of(&cal.holidays, &mut span);
-                Profile::build(origin, span.0, span.1, scale(cal.week, rate), |d| {
+                days_in(&cal.holidays, &mut days);
+                Profile::build(origin, scale(cal.week, rate), days, |d| {
                     if cal.works(d) { rate } else { 0 }
                 })
             }
@@ -173,15 +183,15 @@ impl<'a> Profiles<'a> {
                 let effort = matches!(key, ProfileKey::PeopleEffort(_));
                 let mut week = [0i64; 7];
                 let mut all_work = [true; 7];
-                let members: Vec<(&DayCalendar, &[(Day, Day)], i64)> = people
+                let members: Vec<Member> = people
                     .iter()
                     .map(|p| {
                         let person = self.program.person(*p);
                         let cal = &self.calendars[person.calendar.index()];
                         let rate = (person.availability * FULL_DAY as f64).round() as i64;
-                        span_of(&cal.holidays, &mut span);
+                        days_in(&cal.holidays, &mut days);
                         let off = &self.time_off[p.index()];
-                        span_of(off, &mut span);
+                        days_in(off, &mut days);
                         for w in 0..7 {
                             if cal.week[w] {
                                 week[w] += rate;
@@ -197,7 +207,7 @@ impl<'a> Profiles<'a> {
                 } else {
                     scale(all_work, FULL_DAY)
                 };
-                Profile::build(origin, span.0, span.1, week, |d| {
+                Profile::build(origin, week, days, |d| {
                     let mut total = 0;
                     for (cal, off, rate) in &members {
                         let available = cal.works(d) && !in_ranges(off, d);

@@ -12,7 +12,7 @@ use tiller_core::{DepKind, Lag, Program, SourceRef, TaskIdx, TaskKind, Work};
 
 use crate::calendars::{FULL_DAY, ProfileKey, Profiles};
 use crate::profile::{Day, Profile};
-use crate::tick::{Occupancy, Tick, WorkAxis, date_of, day_of, end_of, start_of};
+use crate::tick::{Occupancy, Tick, WorkAxis, date_of, day_of, end_of, is_end, start_of};
 
 /// Schedules that run past this many days from the program start are rejected: no real
 /// program is planned 100 years ahead, and the bound keeps every date representable.
@@ -41,6 +41,17 @@ struct Node {
 pub enum EdgeOrigin {
     Dependency(SourceRef),
     Structure,
+}
+
+/// One end of a link as the passes see it: the node at the other end and the link.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    node: u32,
+    kind: DepKind,
+    structural: bool,
+    /// The node at the other end is a summary's start or finish.
+    dummy: bool,
+    lag: Lag,
 }
 
 #[derive(Debug, Clone)]
@@ -147,12 +158,12 @@ pub struct Network {
     profiles: Vec<Profile>,
     axis: Profile,
     nodes: Vec<Node>,
-    edges: Vec<Edge>,
-    /// Edge ids grouped by successor / predecessor node.
+    /// Links grouped by successor (`in_adj`, naming the predecessor) and by predecessor
+    /// (`out_adj`, naming the successor), stored contiguously for the passes.
     in_start: Vec<u32>,
-    in_edges: Vec<u32>,
+    in_adj: Vec<Link>,
     out_start: Vec<u32>,
-    out_edges: Vec<u32>,
+    out_adj: Vec<Link>,
     /// Node ids in topological order.
     order: Vec<u32>,
     /// Per task: its node (leaf, milestone) or its start and finish nodes (summary).
@@ -238,7 +249,12 @@ impl Network {
                 TaskKind::Leaf | TaskKind::Milestone => {
                     let (profile, req) = match (&task.kind, &task.work) {
                         (TaskKind::Leaf, Some(work)) => {
-                            let key = ProfileKey::for_work(program, Some(work), &task.assignment);
+                            let key = ProfileKey::for_work(
+                                program,
+                                Some(work),
+                                &task.assignment,
+                                task.team,
+                            );
                             (profiles.get(&key), work_req(work))
                         }
                         _ => (milestone_profile, 0),
@@ -305,16 +321,34 @@ impl Network {
             return Err(cycles);
         }
 
+        let link = |e: u32, node: u32| {
+            let edge = &edges[e as usize];
+            Link {
+                node,
+                kind: edge.kind,
+                structural: edge.origin == EdgeOrigin::Structure,
+                dummy: nodes[node as usize].role != NodeRole::Task,
+                lag: edge.lag,
+            }
+        };
+        let in_adj = in_edges
+            .iter()
+            .map(|&e| link(e, edges[e as usize].pred))
+            .collect();
+        let out_adj = out_edges
+            .iter()
+            .map(|&e| link(e, edges[e as usize].succ))
+            .collect();
+
         Ok(Network {
             origin,
             profiles: profiles.profiles,
             axis,
             nodes,
-            edges,
             in_start,
-            in_edges,
+            in_adj,
             out_start,
-            out_edges,
+            out_adj,
             order,
             task_nodes,
             rollup_order: rollup_order(program),
@@ -344,45 +378,41 @@ impl Network {
         let too_far = end_of(MAX_DAYS);
         let mut errors = Vec::new();
 
-        // Forward pass.
+        // Forward pass. Conversions from a bound to a start are monotone, so each node
+        // takes the latest raw bound per kind of end first and converts once.
         let mut es = vec![0 as Tick; n];
         let mut ef = vec![0 as Tick; n];
-        let mut cand = vec![0 as Tick; self.edges.len()];
         for &v in &self.order {
             let v = v as usize;
             let node = &self.nodes[v];
             let occ = self.occupancy(v, reqs);
-            let mut bound = start_of(0);
+            let mut start_bound = start_of(0);
             if let Some(nb) = node.not_before {
-                bound = bound.max(nb);
+                start_bound = start_bound.max(nb);
             }
-            let Some(mut start) = occ.start_after(bound) else {
-                errors.push(ScheduleError::NoWorkingTime { task: node.task });
-                continue;
-            };
-            for &e in &self.in_edges[self.in_start[v] as usize..self.in_start[v + 1] as usize] {
-                let edge = &self.edges[e as usize];
-                let p = edge.pred as usize;
-                let from = if edge.kind.from_finish() {
+            let mut finish_bound = Tick::MIN;
+            let mut ok = true;
+            for link in self.links_in(v) {
+                let p = link.node as usize;
+                let from = if link.kind.from_finish() {
                     ef[p]
                 } else {
                     es[p]
                 };
-                let c = axis.add_lag(from, edge.lag).and_then(|t| {
-                    if edge.kind.to_finish() {
-                        occ.start_for_finish_after(t)
-                    } else {
-                        occ.start_after(t)
-                    }
-                });
-                let Some(c) = c else {
-                    errors.push(ScheduleError::NoWorkingTime { task: node.task });
-                    break;
-                };
-                cand[e as usize] = c;
-                start = start.max(c);
+                match axis.add_lag(from, link.lag) {
+                    Some(t) if link.kind.to_finish() => finish_bound = finish_bound.max(t),
+                    Some(t) => start_bound = start_bound.max(t),
+                    None => ok = false,
+                }
             }
-            let Some(finish) = occ.finish_from(start) else {
+            let mut start = occ.start_after(start_bound).filter(|_| ok);
+            if finish_bound != Tick::MIN {
+                start = match (start, occ.start_for_finish_after(finish_bound)) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+            }
+            let Some(finish) = start.and_then(|s| occ.finish_from(s)) else {
                 errors.push(ScheduleError::NoWorkingTime { task: node.task });
                 continue;
             };
@@ -390,7 +420,7 @@ impl Network {
                 errors.push(ScheduleError::TooFar { task: node.task });
                 return Err(errors);
             }
-            es[v] = start;
+            es[v] = start.unwrap_or(finish);
             ef[v] = finish;
         }
         if !errors.is_empty() {
@@ -407,9 +437,15 @@ impl Network {
             .max()
             .unwrap_or(start_of(0));
 
-        // Backward pass.
+        // Backward pass, with free float in the same sweep over the successors. The
+        // conversions to a late start are monotone, so each node takes the tightest raw
+        // bound per kind of end first and converts once. Free float measures how far a
+        // node may move without moving any real successor's early dates; summary nodes
+        // pass their successors' bounds through (`free_bound`).
         let mut ls = vec![0 as Tick; n];
         let mut lf = vec![0 as Tick; n];
+        let mut free_bound = vec![0 as Tick; n];
+        let mut free = vec![0i64; n];
         for &v in self.order.iter().rev() {
             let v = v as usize;
             let node = &self.nodes[v];
@@ -418,21 +454,41 @@ impl Network {
             if let Some(fb) = node.finish_by {
                 finish_bound = finish_bound.min(fb);
             }
-            let mut late = occ.start_for_finish_before(finish_bound);
-            for &e in &self.out_edges[self.out_start[v] as usize..self.out_start[v + 1] as usize] {
-                let edge = &self.edges[e as usize];
-                let s = edge.succ as usize;
-                let bound = if edge.kind.to_finish() { lf[s] } else { ls[s] };
-                let from_finish = edge.kind.from_finish();
-                let parity = crate::tick::is_end(if from_finish { ef[v] } else { es[v] });
-                let c = axis.sub_lag(bound, edge.lag, parity).and_then(|u| {
-                    if from_finish {
-                        occ.start_for_finish_before(u)
-                    } else {
-                        occ.start_before(u)
-                    }
-                });
-                late = match (late, c) {
+            let mut start_bound = Tick::MAX;
+            let (mut free_finish, mut free_start) = (Tick::MAX, Tick::MAX);
+            let (finish_parity, start_parity) = (is_end(ef[v]), is_end(es[v]));
+            let mut ok = true;
+            for edge in self.links_out(v) {
+                let s = edge.node as usize;
+                let (late, early) = if edge.kind.to_finish() {
+                    (lf[s], ef[s])
+                } else {
+                    (ls[s], es[s])
+                };
+                let early = if edge.dummy { free_bound[s] } else { early };
+                let parity = if edge.kind.from_finish() {
+                    finish_parity
+                } else {
+                    start_parity
+                };
+                let (Some(u), Some(f)) = (
+                    axis.sub_lag(late, edge.lag, parity),
+                    axis.sub_lag(early, edge.lag, parity),
+                ) else {
+                    ok = false;
+                    continue;
+                };
+                if edge.kind.from_finish() {
+                    finish_bound = finish_bound.min(u);
+                    free_finish = free_finish.min(f);
+                } else {
+                    start_bound = start_bound.min(u);
+                    free_start = free_start.min(f);
+                }
+            }
+            let mut late = occ.start_for_finish_before(finish_bound).filter(|_| ok);
+            if start_bound != Tick::MAX {
+                late = match (late, occ.start_before(start_bound)) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     _ => None,
                 };
@@ -443,43 +499,24 @@ impl Network {
             };
             ls[v] = late;
             lf[v] = occ.finish_from(late).unwrap_or(late);
+
+            let mut slack = None::<i64>;
+            if free_finish != Tick::MAX {
+                slack = Some(axis.between(ef[v], free_finish));
+            }
+            if free_start != Tick::MAX {
+                let gap = axis.between(es[v], free_start);
+                slack = Some(slack.map_or(gap, |g| g.min(gap)));
+            }
+            free_bound[v] = match free_finish.min(free_start) {
+                Tick::MAX => finish,
+                b => b,
+            };
+            free[v] = slack.unwrap_or_else(|| axis.between(ef[v], finish));
         }
         if !errors.is_empty() {
             errors.dedup();
             return Err(errors);
-        }
-
-        // Free float: how far each node may move without moving any real successor's
-        // early dates. Summary nodes pass their successors' bounds through.
-        let mut free_bound = vec![0 as Tick; n];
-        let mut free = vec![0i64; n];
-        for &v in self.order.iter().rev() {
-            let v = v as usize;
-            let mut bound_start = None::<Tick>;
-            let mut slack = None::<i64>;
-            for &e in &self.out_edges[self.out_start[v] as usize..self.out_start[v + 1] as usize] {
-                let edge = &self.edges[e as usize];
-                let s = edge.succ as usize;
-                let target = if self.nodes[s].role != NodeRole::Task {
-                    free_bound[s]
-                } else if edge.kind.to_finish() {
-                    ef[s]
-                } else {
-                    es[s]
-                };
-                let from = if edge.kind.from_finish() {
-                    ef[v]
-                } else {
-                    es[v]
-                };
-                let parity = crate::tick::is_end(from);
-                let u = axis.sub_lag(target, edge.lag, parity).unwrap_or(from);
-                let gap = axis.between(from, u);
-                slack = Some(slack.map_or(gap, |g| g.min(gap)));
-                bound_start = Some(bound_start.map_or(u, |b| b.min(u)));
-            }
-            free_bound[v] = bound_start.unwrap_or(finish);
-            free[v] = slack.unwrap_or_else(|| axis.between(ef[v], finish));
         }
 
         let mut times = vec![
@@ -542,7 +579,7 @@ impl Network {
             }
         }
 
-        let critical_paths = self.critical_paths(&es, &ef, &cand, &times, finish);
+        let critical_paths = self.critical_paths(reqs, &es, &ef, &times, finish);
         let origin = self.origin;
         let missed = self
             .missable
@@ -580,29 +617,54 @@ impl Network {
         })
     }
 
+    fn links_in(&self, v: usize) -> impl Iterator<Item = &Link> {
+        self.in_adj[self.in_start[v] as usize..self.in_start[v + 1] as usize].iter()
+    }
+
+    fn links_out(&self, v: usize) -> impl Iterator<Item = &Link> {
+        self.out_adj[self.out_start[v] as usize..self.out_start[v + 1] as usize].iter()
+    }
+
     fn children_of(&self, summary: TaskIdx) -> Vec<TaskIdx> {
         let (start, _) = self.task_nodes[summary.index()];
         let v = start as usize;
-        let mut out = Vec::new();
-        for &e in &self.out_edges[self.out_start[v] as usize..self.out_start[v + 1] as usize] {
-            let edge = &self.edges[e as usize];
-            if edge.origin == EdgeOrigin::Structure {
-                out.push(self.nodes[edge.succ as usize].task);
-            }
-        }
-        out
+        self.links_out(v)
+            .filter(|l| l.structural)
+            .map(|l| self.nodes[l.node as usize].task)
+            .collect()
     }
 
     /// Walks driving links back from the tasks that end the program, through critical
     /// tasks only; each dead end is the start of one path.
     fn critical_paths(
         &self,
+        reqs: &[i64],
         es: &[Tick],
         ef: &[Tick],
-        cand: &[Tick],
         times: &[TaskTimes],
         finish: Tick,
     ) -> Vec<Vec<TaskIdx>> {
+        let axis = WorkAxis {
+            calendar: &self.axis,
+        };
+        // Whether a link alone would place its successor where it is.
+        let drives = |v: usize, link: &Link| {
+            let occ = self.occupancy(v, reqs);
+            let p = link.node as usize;
+            let from = if link.kind.from_finish() {
+                ef[p]
+            } else {
+                es[p]
+            };
+            let at = axis.add_lag(from, link.lag).and_then(|t| {
+                if link.kind.to_finish() {
+                    occ.start_for_finish_after(t)
+                } else {
+                    occ.start_after(t)
+                }
+            });
+            at == Some(es[v])
+        };
         let is_critical = |v: usize| times[self.nodes[v].task.index()].critical;
         let mut paths = Vec::new();
         let ends: Vec<usize> = (0..self.nodes.len())
@@ -616,10 +678,9 @@ impl Network {
                 break;
             }
             let mut preds = Vec::new();
-            for &e in &self.in_edges[self.in_start[v] as usize..self.in_start[v + 1] as usize] {
-                let edge = &self.edges[e as usize];
-                let p = edge.pred as usize;
-                if cand[e as usize] == es[v] && is_critical(p) && !path.contains(&p) {
+            for link in self.links_in(v) {
+                let p = link.node as usize;
+                if is_critical(p) && !path.contains(&p) && drives(v, link) {
                     preds.push(p);
                 }
             }

@@ -2,13 +2,15 @@
 //!
 //! A profile gives, for every day, a rate in thousandths of a person-day (a full-time
 //! person on a working day is 1000; someone at 80 % is 800; a holiday is 0). Its running
-//! total `C(d)` (work available on days before `d`) turns "when does 5 person-days of work
-//! starting Monday finish?" into one binary search, whatever the calendar.
+//! total `C(d)` (work available on days before `d`, counted from day 0) turns "when does
+//! 5 person-days of work starting Monday finish?" into one search, whatever the calendar.
 //!
-//! Calendars are weekly patterns plus a finite set of exceptions (holidays, time off), so
-//! each profile stores a table only across the span where exceptions occur and
-//! extrapolates the weekly pattern outside it. Every query is therefore total: there is
-//! no horizon to run out of.
+//! Calendars are weekly patterns plus a few exceptions (holidays, time off), so a profile
+//! is stored as exactly that: the weekly rates and a short sorted list of exception days
+//! with the running sum of their differences from the pattern. `C(d)` is the weekly
+//! pattern's closed form plus that correction; every query is O(log exceptions), a
+//! profile is a few hundred bytes however long the program runs, and there is no
+//! horizon to run out of.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -18,145 +20,162 @@ pub type Day = i64;
 /// A rate per day and its running total, over all days.
 #[derive(Debug, Clone)]
 pub struct Profile {
-    /// First day covered by `cum`.
-    lo: Day,
-    /// `cum[i]` = work available on days `lo .. lo + i`; one entry longer than the table.
-    cum: Vec<i64>,
-    /// Rate outside the table, by weekday of the day (Monday first).
+    /// Rate by weekday (Monday first).
     week: [i64; 7],
+    /// `pre[r]`: sum of `week[0..r]`.
+    pre: [i64; 8],
     week_sum: i64,
     /// Weekday index (Monday = 0) of day 0.
     day0_weekday: i64,
+    /// Days whose rate differs from the weekly pattern, sorted.
+    ex_days: Vec<Day>,
+    /// Their actual rates.
+    ex_rate: Vec<i64>,
+    /// `ex_delta[k]`: sum of (actual - weekly) over the first `k` exceptions.
+    ex_delta: Vec<i64>,
+    /// The part of `ex_delta` before day 0, which `C` counts from.
+    delta0: i64,
+    /// `periodic(day0_weekday)`, the weekly total `C` counts from.
+    periodic0: i64,
 }
 
 impl Profile {
-    /// Builds a profile covering `lo..hi` exactly with `rate(day)`, and `week` outside.
-    ///
-    /// `week[w]` must agree with `rate` on days outside the table; callers pass the span
-    /// that contains every exception to the weekly pattern.
+    /// Builds a profile from its weekly rates and `rate(day)` evaluated on `candidates`,
+    /// the days where it may differ from the weekly pattern (in any order, repeats
+    /// allowed). Days not among the candidates follow the weekly pattern.
     pub fn build(
         origin: NaiveDate,
-        lo: Day,
-        hi: Day,
         week: [i64; 7],
+        candidates: impl IntoIterator<Item = Day>,
         mut rate: impl FnMut(Day) -> i64,
     ) -> Profile {
-        let hi = hi.max(lo);
-        let mut cum = Vec::with_capacity((hi - lo + 1) as usize);
-        let mut total = 0i64;
-        cum.push(0);
-        for day in lo..hi {
-            total += rate(day);
-            cum.push(total);
+        let mut pre = [0i64; 8];
+        for i in 0..7 {
+            pre[i + 1] = pre[i] + week[i];
         }
-        Profile {
-            lo,
-            cum,
+        let mut profile = Profile {
             week,
-            week_sum: week.iter().sum(),
+            pre,
+            week_sum: pre[7],
             day0_weekday: origin.weekday().num_days_from_monday() as i64,
+            ex_days: Vec::new(),
+            ex_rate: Vec::new(),
+            ex_delta: vec![0],
+            delta0: 0,
+            periodic0: 0,
+        };
+        profile.periodic0 = profile.periodic(profile.day0_weekday);
+        let mut days: Vec<Day> = candidates.into_iter().collect();
+        days.sort_unstable();
+        days.dedup();
+        let mut total = 0;
+        for d in days {
+            let actual = rate(d);
+            let usual = profile.weekly_rate(d);
+            if actual != usual {
+                total += actual - usual;
+                profile.ex_days.push(d);
+                profile.ex_rate.push(actual);
+                profile.ex_delta.push(total);
+            }
         }
-    }
-
-    fn hi(&self) -> Day {
-        self.lo + self.cum.len() as i64 - 1
+        let k0 = profile.ex_days.partition_point(|&e| e < 0);
+        profile.delta0 = profile.ex_delta[k0];
+        profile
     }
 
     fn weekday(&self, day: Day) -> usize {
         (day + self.day0_weekday).rem_euclid(7) as usize
     }
 
-    /// Whether the profile has any working time at all (otherwise nothing finishes).
-    pub fn has_work(&self) -> bool {
-        self.week_sum > 0 || self.cum.last().copied().unwrap_or(0) > 0
+    fn weekly_rate(&self, day: Day) -> i64 {
+        self.week[self.weekday(day)]
     }
 
-    /// Whether the weekly pattern has work, i.e. work eventually resumes after any gap.
+    /// Whether the weekly pattern has work, i.e. work always resumes after a gap.
     pub fn works_eventually(&self) -> bool {
         self.week_sum > 0
     }
 
     /// Work rate on one day.
     pub fn rate(&self, day: Day) -> i64 {
-        if day >= self.lo && day < self.hi() {
-            let i = (day - self.lo) as usize;
-            self.cum[i + 1] - self.cum[i]
-        } else {
-            self.week[self.weekday(day)]
+        match self.ex_days.binary_search(&day) {
+            Ok(k) => self.ex_rate[k],
+            Err(_) => self.weekly_rate(day),
         }
     }
 
-    /// Weekly-pattern work on days `a .. b` (`a <= b`).
-    fn periodic_sum(&self, a: Day, b: Day) -> i64 {
-        let days = b - a;
-        let full_weeks = days / 7;
-        let mut sum = full_weeks * self.week_sum;
-        let mut day = a + full_weeks * 7;
-        while day < b {
-            sum += self.week[self.weekday(day)];
-            day += 1;
-        }
-        sum
+    /// Weekly-pattern total over shifted days `[0, s)`, where shifted day 0 is a Monday.
+    fn periodic(&self, s: i64) -> i64 {
+        s.div_euclid(7) * self.week_sum + self.pre[s.rem_euclid(7) as usize]
     }
 
-    /// `C(day)`: work available on days before `day`, relative to the start of the table.
+    /// The smallest shifted day `s` with `periodic(s) >= target`; needs `week_sum > 0`.
+    fn periodic_inverse(&self, target: i64) -> i64 {
+        let q = (target - 1).div_euclid(self.week_sum);
+        let rem = target - q * self.week_sum; // in 1..=week_sum
+        let r = (1..=7).find(|&r| self.pre[r] >= rem).unwrap_or(7);
+        7 * q + r as i64
+    }
+
+    /// `C(day)`: work available on days `0 .. day` (negative for days before day 0).
     pub fn cum(&self, day: Day) -> i64 {
-        let hi = self.hi();
-        if day < self.lo {
-            -self.periodic_sum(day, self.lo)
-        } else if day <= hi {
-            self.cum[(day - self.lo) as usize]
-        } else {
-            self.cum[self.cum.len() - 1] + self.periodic_sum(hi, day)
-        }
+        let k = self.ex_days.partition_point(|&e| e < day);
+        self.cum_in_segment(day, k)
+    }
+
+    /// `C(day)` given that exactly the first `k` exceptions lie before `day`.
+    /// Exceptions before day 0 count negatively, like the days they sit on.
+    fn cum_in_segment(&self, day: Day, k: usize) -> i64 {
+        self.periodic(day + self.day0_weekday) - self.periodic0 + self.ex_delta[k] - self.delta0
     }
 
     /// The smallest day `x` with `C(x) >= value`, or `None` if the profile never gets
     /// there (no working time from some point on).
     pub fn first_reaching(&self, value: i64) -> Option<Day> {
-        let hi = self.hi();
-        let at_lo = self.cum[0];
-        let at_hi = self.cum[self.cum.len() - 1];
-        if value > at_hi {
-            // Past the table: whole weeks at once, then day by day (under seven steps
-            // with work, because what remains is less than a week's work).
-            if self.week_sum <= 0 {
-                return None;
+        // Between consecutive exceptions the correction is constant, so find the first
+        // segment whose right end reaches the value, then invert the weekly pattern.
+        let n = self.ex_days.len();
+        let (mut lo, mut hi) = (0usize, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.cum_in_segment(self.ex_days[mid], mid) < value {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
-            let need = value - at_hi;
-            let full_weeks = (need - 1) / self.week_sum;
-            let mut day = hi + full_weeks * 7;
-            let mut remaining = need - full_weeks * self.week_sum;
-            while remaining > 0 {
-                remaining -= self.week[self.weekday(day)];
-                day += 1;
-            }
-            Some(day)
-        } else if value > at_lo {
-            let idx = self.cum.partition_point(|&c| c < value);
-            Some(self.lo + idx as i64)
-        } else {
-            // Before the table (or exactly at its start): walk back while the days
-            // skipped keep the total at or above `value`.
-            if self.week_sum <= 0 {
-                // Constant before the table: every earlier day reaches the value, so
-                // there is no smallest one; callers only ask this with work ahead.
-                return if value <= at_lo { Some(self.lo) } else { None };
-            }
-            let budget = at_lo - value;
-            let full_weeks = budget / self.week_sum;
-            let mut day = self.lo - full_weeks * 7;
-            let mut remaining = budget - full_weeks * self.week_sum;
-            loop {
-                let before = self.week[self.weekday(day - 1)];
-                if before > remaining {
-                    break;
-                }
-                remaining -= before;
-                day -= 1;
-            }
-            Some(day)
         }
+        let k = lo;
+        let lower = if k == 0 {
+            None
+        } else {
+            Some(self.ex_days[k - 1] + 1)
+        };
+        if k < n {
+            // The answer lies in (ex_days[k-1], ex_days[k]] where the correction is
+            // that of the first k exceptions.
+            let x = self.invert_with_correction(value, k, lower)?;
+            return Some(x.min(self.ex_days[k]));
+        }
+        self.invert_with_correction(value, n, lower)
+    }
+
+    /// Smallest day `x >= lower` with `periodic part(x) + correction_k >= value`.
+    fn invert_with_correction(&self, value: i64, k: usize, lower: Option<Day>) -> Option<Day> {
+        let correction = self.ex_delta[k] - self.delta0;
+        let target = value - correction + self.periodic0;
+        let x = if self.week_sum > 0 {
+            self.periodic_inverse(target) - self.day0_weekday
+        } else if self.periodic0 >= target {
+            // No weekly work: the total is flat, so the lower end reaches it already.
+            return lower.or(Some(Day::MIN / 4));
+        } else {
+            return None;
+        };
+        Some(match lower {
+            Some(l) => x.max(l),
+            None => x,
+        })
     }
 
     /// The first day on or after `day` with work, if any.
@@ -173,11 +192,13 @@ impl Profile {
             return Some(day);
         }
         let before = self.cum(day + 1);
-        if before <= self.cum[0] && self.week_sum <= 0 {
+        // The smallest x with C(x) >= C(day+1) is one past the last working day <= day;
+        // with no work before at all, that x is not a real day.
+        let x = self.first_reaching(before)?;
+        if x <= Day::MIN / 8 {
             return None;
         }
-        // The smallest x with C(x) >= C(day+1) is one past the last working day <= day.
-        self.first_reaching(before).map(|x| x - 1)
+        Some(x - 1)
     }
 }
 
@@ -194,36 +215,35 @@ mod tests {
         [1000, 1000, 1000, 1000, 1000, 0, 0]
     }
 
-    /// Mon-Fri, with a holiday on day 7 (the second Monday), table covering days 0..14.
-    fn profile() -> Profile {
-        Profile::build(origin(), 0, 14, mon_fri(), |d| {
-            if d == 7 || d.rem_euclid(7) >= 5 {
-                0
-            } else {
-                1000
-            }
-        })
+    /// Mon-Fri, with a holiday on day 7 (the second Monday) and a half day on day -3.
+    fn rate_of(d: Day) -> i64 {
+        if d == 7 || d.rem_euclid(7) >= 5 {
+            0
+        } else if d == -3 {
+            500
+        } else {
+            1000
+        }
     }
 
-    fn brute_cum(p: &Profile, day: Day) -> i64 {
-        let mut s = 0;
+    fn profile() -> Profile {
+        Profile::build(origin(), mon_fri(), [7, -3, 7, 20], rate_of)
+    }
+
+    fn brute_cum(day: Day) -> i64 {
         if day >= 0 {
-            for d in 0..day {
-                s += p.rate(d);
-            }
+            (0..day).map(rate_of).sum()
         } else {
-            for d in day..0 {
-                s -= p.rate(d);
-            }
+            -(day..0).map(rate_of).sum::<i64>()
         }
-        s
     }
 
     #[test]
     fn cumulative_matches_day_by_day_sum_inside_and_outside_the_table() {
         let p = profile();
         for day in -40..60 {
-            assert_eq!(p.cum(day), brute_cum(&p, day), "day {day}");
+            assert_eq!(p.cum(day), brute_cum(day), "day {day}");
+            assert_eq!(p.rate(day), rate_of(day), "day {day}");
         }
     }
 
@@ -252,8 +272,8 @@ mod tests {
 
     #[test]
     fn a_profile_without_work_never_finishes() {
-        let p = Profile::build(origin(), 0, 10, [0; 7], |_| 0);
-        assert!(!p.has_work());
+        let p = Profile::build(origin(), [0; 7], [], |_| 0);
+        assert!(!p.works_eventually());
         assert_eq!(p.first_reaching(1), None);
         assert_eq!(p.next_working(0), None);
         assert_eq!(p.prev_working(0), None);
@@ -262,9 +282,47 @@ mod tests {
     #[test]
     fn work_stops_forever_after_the_table_when_the_week_is_empty() {
         // Someone who works days 0..5 and then leaves: the week pattern is empty.
-        let p = Profile::build(origin(), 0, 5, [0; 7], |_| 1000);
+        let p = Profile::build(origin(), [0; 7], 0..5, |_| 1000);
         assert_eq!(p.first_reaching(5000), Some(5));
         assert_eq!(p.first_reaching(5001), None);
         assert_eq!(p.prev_working(100), Some(4));
+        assert_eq!(p.next_working(-20), Some(0));
+        assert_eq!(p.prev_working(-1), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn random_profiles_agree_with_day_by_day_sums(
+            week in proptest::array::uniform7(0i64..3),
+            exceptions in proptest::collection::vec((-60i64..80, 0i64..4), 0..12),
+            origin_shift in 0u64..7,
+        ) {
+            let origin = origin() + chrono::Days::new(origin_shift);
+            let o_wd = origin.weekday().num_days_from_monday() as i64;
+            let rate = |d: Day| {
+                match exceptions.iter().rev().find(|(e, _)| *e == d) {
+                    Some((_, r)) => *r * 500,
+                    None => week[(d + o_wd).rem_euclid(7) as usize] * 500,
+                }
+            };
+            let p = Profile::build(origin, week.map(|w| w * 500), exceptions.iter().map(|e| e.0), rate);
+            let brute = |day: Day| -> i64 {
+                if day >= 0 { (0..day).map(rate).sum() } else { -(day..0).map(rate).sum::<i64>() }
+            };
+            for day in -120..160 {
+                proptest::prop_assert_eq!(p.cum(day), brute(day));
+                proptest::prop_assert_eq!(p.rate(day), rate(day));
+            }
+            for value in (-8000..9000).step_by(250) {
+                match p.first_reaching(value) {
+                    Some(x) if x > Day::MIN / 8 => {
+                        proptest::prop_assert!(p.cum(x) >= value);
+                        proptest::prop_assert!(p.cum(x - 1) < value);
+                    }
+                    Some(_) => proptest::prop_assert!(brute(-120) >= value),
+                    None => proptest::prop_assert!(week.iter().sum::<i64>() == 0),
+                }
+            }
+        }
     }
 }

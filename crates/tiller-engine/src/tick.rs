@@ -177,7 +177,7 @@ mod tests {
     }
 
     fn mon_fri(rate: i64) -> Profile {
-        Profile::build(origin(), 0, 0, [rate, rate, rate, rate, rate, 0, 0], |_| 0)
+        Profile::build(origin(), [rate, rate, rate, rate, rate, 0, 0], [], |_| 0)
     }
 
     fn lag(days: i32) -> Lag {

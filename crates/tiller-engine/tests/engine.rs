@@ -21,6 +21,7 @@ fn day(n: i64) -> NaiveDate {
 fn program(tasks: Vec<Task>) -> Program {
     Program {
         name: "test".into(),
+        description: None,
         start: monday(),
         currency: "USD".into(),
         status_date: None,

@@ -2,10 +2,63 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceSpan, SpanContents,
+};
 use tiller_core::SourceRef;
 
-use crate::source::SourceMap;
+use crate::source::{SourceFile, SourceMap};
+
+/// A plan file as miette reads it: snippets are cut using the file's line index, so
+/// rendering a diagnostic costs the same near the end of a 15 MB file as at its start
+/// (miette's own implementation scans from the beginning every time).
+struct Snippet<'a>(&'a SourceFile);
+
+impl miette::SourceCode for Snippet<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let file = self.0;
+        let text = file.text.as_bytes();
+        let starts = file.line_starts();
+        if span.offset() > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first = file.line_index(span.offset());
+        let last = file.line_index(
+            (span.offset() + span.len())
+                .saturating_sub(1)
+                .max(span.offset()),
+        );
+        let from_line = first.saturating_sub(context_lines_before);
+        let to_line = (last + context_lines_after).min(starts.len() - 1);
+        let end = starts.get(to_line + 1).copied().unwrap_or(text.len());
+        // Without context, miette wants the contents to start at the span, with the
+        // span's column (this is how it finds the `line:col` it prints).
+        let (start, column) = if context_lines_before == 0 {
+            let line_start = starts[first];
+            let column = file
+                .text
+                .get(line_start..span.offset())
+                .map_or(0, |s| s.chars().count());
+            (span.offset(), column)
+        } else {
+            (starts[from_line], 0)
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            file.name.clone(),
+            &text[start..end.max(start)],
+            (start, end.max(start) - start).into(),
+            from_line,
+            column,
+            to_line - from_line + 1,
+        )))
+    }
+}
 
 /// Stable diagnostic codes. The numbers never change meaning; `docs/diagnostics.md`
 /// lists them all.
@@ -172,7 +225,7 @@ pub fn sort(diags: &mut [Diagnostic]) {
 /// A diagnostic joined with its source file, as miette wants it.
 struct Report<'a> {
     diag: &'a Diagnostic,
-    source: Option<NamedSource<std::sync::Arc<str>>>,
+    source: Option<Snippet<'a>>,
 }
 
 impl fmt::Debug for Report<'_> {
@@ -260,9 +313,7 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, style: Style) -> String
         .with_context_lines(1);
     let mut out = String::new();
     for d in diags.iter().take(MAX_RENDERED) {
-        let source =
-            d.at.and_then(|at| sources.get(at.file))
-                .map(|f| NamedSource::new(f.name.clone(), f.text.clone()).with_language("toml"));
+        let source = d.at.and_then(|at| sources.get(at.file)).map(Snippet);
         let report = Report { diag: d, source };
         let mut one = String::new();
         if handler.render_report(&mut one, &report).is_err() {

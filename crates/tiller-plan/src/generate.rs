@@ -107,7 +107,7 @@ pub fn generate(options: &Options) -> Result<String, GenerateError> {
             if let Some(start) = start {
                 let len = if rng.random_bool(0.5) { 4 } else { 11 };
                 if let Some(end) = start.checked_add_days(chrono::Days::new(len)) {
-                    let _ = write!(out, "off = [\"{start}..{end}\"]\n");
+                    let _ = writeln!(out, "off = [\"{start}..{end}\"]");
                 }
             }
         }

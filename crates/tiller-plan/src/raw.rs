@@ -137,6 +137,7 @@ pub(crate) struct RawProgram {
     pub currency: Option<S<String>>,
     pub status_date: Option<S<NaiveDate>>,
     pub calendar: Option<S<String>>,
+    pub description: Option<String>,
     pub at: SourceRef,
 }
 
@@ -393,6 +394,7 @@ fn read_program(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>) -> RawProgram {
         currency: t.string(ctx, "currency"),
         status_date: t.date(ctx, "status_date"),
         calendar: t.string(ctx, "calendar"),
+        description: t.string(ctx, "description").map(|s| s.v),
         at: ctx.at(t.span.clone()),
     };
     if t.get("start").is_none() {
@@ -902,7 +904,11 @@ fn read_task(
     Some(RawTask {
         milestone,
         name: t.string(ctx, "name").map(|s| s.v),
-        parent: t.string(ctx, "parent").or_else(|| defaults.1.clone()),
+        // A file's default parent is usually the workstream defined in that file, which
+        // cannot be its own parent.
+        parent: t
+            .string(ctx, "parent")
+            .or_else(|| defaults.1.clone().filter(|p| p.v != id.v)),
         team: t.string(ctx, "team").or_else(|| defaults.0.clone()),
         assignees,
         people: t.integer(ctx, "people"),

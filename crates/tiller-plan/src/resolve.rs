@@ -310,6 +310,24 @@ impl<'a> Resolver<'a> {
                 if let Some(pi) =
                     person_names.resolve(m, &format!("members of team `{}`", t.id.v), diags)
                 {
+                    if let Some((other, _)) = member_of[pi as usize]
+                        && other.index() != ti
+                    {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                m.at,
+                                format!(
+                                    "`{}` is a member of team `{}` and of team `{}`",
+                                    m.v,
+                                    raw_teams[other.index()].id.v,
+                                    t.id.v
+                                ),
+                            )
+                            .label("listed in a second team")
+                            .help("a person belongs to one team; remove them from one list"),
+                        );
+                    }
                     member_of[pi as usize] = Some((TeamIdx(ti as u32), m.at));
                 }
             }
@@ -595,7 +613,7 @@ impl<'a> Resolver<'a> {
                         diags: &mut Vec<Diagnostic>,
                         what: &str|
          -> Option<Estimate> {
-            let [o, l, p] = e.v.each_ref().map(|a| to_days(a));
+            let [o, l, p] = e.v.each_ref().map(&to_days);
             if !(o <= l && l <= p) {
                 diags.push(
                     Diagnostic::new(Code::InvalidValue, e.at, format!("{what} estimates are out of order"))
@@ -812,6 +830,18 @@ impl<'a> Resolver<'a> {
                 }
             }
             if let Some(p) = &raw.people
+                && matches!(tasks[i].assignment, Assignment::People(_))
+            {
+                diags.push(
+                    Diagnostic::new(
+                        Code::InvalidAssignment,
+                        p.at,
+                        format!("task `{}` has both `people` and named assignees", raw.id.v),
+                    )
+                    .label("`people` counts members of a team; the assignees are named")
+                    .help("remove `people`, or remove the assignees and keep `team`"),
+                );
+            } else if let Some(p) = &raw.people
                 && !matches!(tasks[i].assignment, Assignment::Team { .. })
                 && raw.team.is_none()
             {
@@ -1120,6 +1150,7 @@ impl<'a> Resolver<'a> {
             .map(|d| d.v);
         Some(Program {
             name: pr.name.as_ref().map_or_else(String::new, |n| n.v.clone()),
+            description: pr.description.clone(),
             start,
             currency: pr
                 .currency

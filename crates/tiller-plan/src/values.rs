@@ -223,7 +223,7 @@ pub fn parse_dep(text: &str) -> Result<DepSpec, String> {
     }
     let lag = if rest.is_empty() {
         None
-    } else if rest.starts_with(['+', '-']) {
+    } else if rest.starts_with(['+', '-']) || rest.starts_with(|c: char| c.is_ascii_digit()) {
         Some(parse_lag(rest)?)
     } else {
         return Err(format!(
@@ -282,6 +282,8 @@ mod tests {
         assert_eq!(parse_dep("a").map(|d| d.kind), Ok(DepKind::FinishToStart));
         assert!(parse_dep("a+2d").is_err());
         assert!(parse_dep("a XX").is_err());
+        let unsigned = parse_dep("a SS 2d").expect("valid");
+        assert_eq!(unsigned.lag.map(|l| (l.0, l.1.value)), Some((1, 2.0)));
         assert!(parse_dep("").is_err());
     }
 
