@@ -71,6 +71,7 @@ fn step_name(program: &Program, task: tiller_core::TaskIdx, role: NodeRole) -> S
         NodeRole::Task => format!("`{id}`"),
         NodeRole::SummaryStart => format!("`{id}` (start)"),
         NodeRole::SummaryFinish => format!("`{id}` (finish)"),
+        NodeRole::SummaryFirst => format!("`{id}` (first task's start)"),
     }
 }
 

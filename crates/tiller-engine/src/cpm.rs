@@ -24,6 +24,8 @@ pub enum NodeRole {
     Task,
     SummaryStart,
     SummaryFinish,
+    /// When the summary's first task starts: what SS/SF links from a summary follow.
+    SummaryFirst,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +53,9 @@ struct Link {
     structural: bool,
     /// The node at the other end is a summary's start or finish.
     dummy: bool,
+    /// From a summary's child to the summary's first-start node, which takes the
+    /// earliest of its children's starts (not the latest, as every other link does).
+    min: bool,
     lag: Lag,
 }
 
@@ -61,6 +66,15 @@ struct Edge {
     kind: DepKind,
     lag: Lag,
     origin: EdgeOrigin,
+    min: bool,
+}
+
+/// The nodes of one task: a leaf or milestone is one node in all three roles.
+#[derive(Debug, Clone, Copy)]
+struct TaskNodes {
+    start: u32,
+    finish: u32,
+    first: u32,
 }
 
 /// One step of a dependency cycle: a task (or a summary's start or finish) and the link
@@ -166,8 +180,9 @@ pub struct Network {
     out_adj: Vec<Link>,
     /// Node ids in topological order.
     order: Vec<u32>,
-    /// Per task: its node (leaf, milestone) or its start and finish nodes (summary).
-    task_nodes: Vec<(u32, u32)>,
+    /// Per task: its node (leaf, milestone) or its start, finish and first-start nodes
+    /// (summary).
+    task_nodes: Vec<TaskNodes>,
     /// Tasks ordered children before parents, for roll-ups.
     rollup_order: Vec<TaskIdx>,
     missable: Vec<(TaskIdx, NaiveDate, SourceRef, bool)>,
@@ -226,7 +241,11 @@ impl Network {
             let id = nodes.len() as u32;
             match task.kind {
                 TaskKind::Summary => {
-                    for role in [NodeRole::SummaryStart, NodeRole::SummaryFinish] {
+                    for role in [
+                        NodeRole::SummaryStart,
+                        NodeRole::SummaryFinish,
+                        NodeRole::SummaryFirst,
+                    ] {
                         nodes.push(Node {
                             task: idx,
                             role,
@@ -244,7 +263,11 @@ impl Network {
                             },
                         });
                     }
-                    task_nodes.push((id, id + 1));
+                    task_nodes.push(TaskNodes {
+                        start: id,
+                        finish: id + 1,
+                        first: id + 2,
+                    });
                 }
                 TaskKind::Leaf | TaskKind::Milestone => {
                     let (profile, req) = match (&task.kind, &task.work) {
@@ -267,37 +290,47 @@ impl Network {
                         not_before,
                         finish_by,
                     });
-                    task_nodes.push((id, id));
+                    task_nodes.push(TaskNodes {
+                        start: id,
+                        finish: id,
+                        first: id,
+                    });
                 }
             }
         }
 
         let mut edges = Vec::new();
         for (i, task) in program.tasks.iter().enumerate() {
-            let (start, finish) = task_nodes[i];
+            let TaskNodes {
+                start,
+                finish,
+                first,
+            } = task_nodes[i];
             if let Some(parent) = task.parent {
-                let (p_start, p_finish) = task_nodes[parent.index()];
-                edges.push(Edge {
-                    pred: p_start,
-                    succ: start,
-                    kind: DepKind::StartToStart,
-                    lag: Lag::default(),
-                    origin: EdgeOrigin::Structure,
-                });
-                edges.push(Edge {
-                    pred: finish,
-                    succ: p_finish,
-                    kind: DepKind::FinishToStart,
-                    lag: Lag::default(),
-                    origin: EdgeOrigin::Structure,
-                });
+                let p = task_nodes[parent.index()];
+                for (pred, succ, kind, min) in [
+                    (p.start, start, DepKind::StartToStart, false),
+                    (finish, p.finish, DepKind::FinishToStart, false),
+                    (first, p.first, DepKind::StartToStart, true),
+                ] {
+                    edges.push(Edge {
+                        pred,
+                        succ,
+                        kind,
+                        lag: Lag::default(),
+                        origin: EdgeOrigin::Structure,
+                        min,
+                    });
+                }
             }
             for dep in &task.deps {
-                let (pred_start, pred_finish) = task_nodes[dep.pred.index()];
+                let pred_nodes = task_nodes[dep.pred.index()];
+                // From a summary, a finish-side link waits for all its tasks; a
+                // start-side link waits for the first of them to start.
                 let pred = if dep.kind.from_finish() {
-                    pred_finish
+                    pred_nodes.finish
                 } else {
-                    pred_start
+                    pred_nodes.first
                 };
                 // Links into a summary constrain its start; the plan reader rejects
                 // FF/SF links into summaries, whose finish is a roll-up.
@@ -307,6 +340,7 @@ impl Network {
                     kind: dep.kind,
                     lag: dep.lag,
                     origin: EdgeOrigin::Dependency(dep.src),
+                    min: false,
                 });
             }
         }
@@ -328,6 +362,7 @@ impl Network {
                 kind: edge.kind,
                 structural: edge.origin == EdgeOrigin::Structure,
                 dummy: nodes[node as usize].role != NodeRole::Task,
+                min: edge.min,
                 lag: edge.lag,
             }
         };
@@ -382,9 +417,25 @@ impl Network {
         // takes the latest raw bound per kind of end first and converts once.
         let mut es = vec![0 as Tick; n];
         let mut ef = vec![0 as Tick; n];
+        // For a summary's first-start node: the child node that starts first.
+        let mut first_child = vec![u32::MAX; n];
         for &v in &self.order {
             let v = v as usize;
             let node = &self.nodes[v];
+            if node.role == NodeRole::SummaryFirst {
+                let mut best: Option<(Tick, u32)> = None;
+                for link in self.links_in(v) {
+                    let t = es[link.node as usize];
+                    if best.is_none_or(|b| t < b.0) {
+                        best = Some((t, link.node));
+                    }
+                }
+                let (t, child) = best.unwrap_or((start_of(0), u32::MAX));
+                es[v] = t;
+                ef[v] = t;
+                first_child[v] = child;
+                continue;
+            }
             let occ = self.occupancy(v, reqs);
             let mut start_bound = start_of(0);
             if let Some(nb) = node.not_before {
@@ -460,6 +511,14 @@ impl Network {
             let mut ok = true;
             for edge in self.links_out(v) {
                 let s = edge.node as usize;
+                if edge.min {
+                    // Only the first child to start carries its summary's start.
+                    if first_child[s] as usize == v {
+                        start_bound = start_bound.min(ls[s]);
+                        free_start = free_start.min(free_bound[s]);
+                    }
+                    continue;
+                }
                 let (late, early) = if edge.kind.to_finish() {
                     (lf[s], ef[s])
                 } else {
@@ -532,11 +591,11 @@ impl Network {
             self.task_nodes.len()
         ];
         let mut working_days = vec![0i64; self.task_nodes.len()];
-        for (t, &(a, b)) in self.task_nodes.iter().enumerate() {
-            if a != b {
+        for (t, nodes) in self.task_nodes.iter().enumerate() {
+            if nodes.start != nodes.finish {
                 continue; // summaries are rolled up below
             }
-            let v = a as usize;
+            let v = nodes.start as usize;
             let total = axis.between(es[v], ls[v]).min(axis.between(ef[v], lf[v]));
             times[t] = TaskTimes {
                 early_start: es[v],
@@ -551,11 +610,10 @@ impl Network {
         }
         for &task in &self.rollup_order {
             let t = task.index();
-            let (a, b) = self.task_nodes[t];
-            if a == b {
+            let nodes = self.task_nodes[t];
+            if nodes.start == nodes.finish {
                 continue;
             }
-            let _ = b;
             let children = self.children_of(task);
             let mut acc: Option<TaskTimes> = None;
             for c in children {
@@ -579,7 +637,7 @@ impl Network {
             }
         }
 
-        let critical_paths = self.critical_paths(reqs, &es, &ef, &times, finish);
+        let critical_paths = self.critical_paths(reqs, &es, &ef, &first_child, &times, finish);
         let origin = self.origin;
         let missed = self
             .missable
@@ -626,8 +684,7 @@ impl Network {
     }
 
     fn children_of(&self, summary: TaskIdx) -> Vec<TaskIdx> {
-        let (start, _) = self.task_nodes[summary.index()];
-        let v = start as usize;
+        let v = self.task_nodes[summary.index()].start as usize;
         self.links_out(v)
             .filter(|l| l.structural)
             .map(|l| self.nodes[l.node as usize].task)
@@ -641,6 +698,7 @@ impl Network {
         reqs: &[i64],
         es: &[Tick],
         ef: &[Tick],
+        first_child: &[u32],
         times: &[TaskTimes],
         finish: Tick,
     ) -> Vec<Vec<TaskIdx>> {
@@ -649,6 +707,9 @@ impl Network {
         };
         // Whether a link alone would place its successor where it is.
         let drives = |v: usize, link: &Link| {
+            if link.min {
+                return first_child[v] == link.node;
+            }
             let occ = self.occupancy(v, reqs);
             let p = link.node as usize;
             let from = if link.kind.from_finish() {

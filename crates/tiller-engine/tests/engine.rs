@@ -219,6 +219,28 @@ fn summaries_roll_up_and_links_to_them_reach_every_child() {
 }
 
 #[test]
+fn start_links_from_a_summary_follow_its_first_task() {
+    // [0] gate (3d). [1] ws summary with [2] child (2d) after gate. [3] x SS after ws:
+    // ws starts when its first task starts (Thursday, after the gate), so x starts then.
+    let gate = leaf("gate", 3.0);
+    let mut ws = task("ws", TaskKind::Summary, None);
+    ws.children = vec![TaskIdx(2)];
+    let mut child = leaf("child", 2.0);
+    child.parent = Some(TaskIdx(1));
+    child.deps = vec![dep(0, DepKind::FinishToStart, 0)];
+    let mut x = leaf("x", 1.0);
+    x.deps = vec![dep(1, DepKind::StartToStart, 0)];
+    let p = program(vec![gate, ws, child, x]);
+    let s = tiller_engine::schedule(&p).expect("schedules");
+    assert_eq!(s.start_date(TaskIdx(2)), day(3));
+    assert_eq!(s.start_date(TaskIdx(3)), day(3));
+    // x is not critical (the child finishes later), but the child carries x's late
+    // start back to the gate, which stays critical.
+    assert!(s.times[0].critical && s.times[2].critical && !s.times[3].critical);
+    assert_eq!(s.critical_paths, vec![vec![TaskIdx(0), TaskIdx(2)]]);
+}
+
+#[test]
 fn cycles_are_reported_with_their_full_path() {
     let mut a = leaf("a", 1.0);
     a.deps = vec![dep(2, DepKind::FinishToStart, 0)];
