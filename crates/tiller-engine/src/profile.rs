@@ -37,6 +37,8 @@ pub struct Profile {
     delta0: i64,
     /// `periodic(day0_weekday)`, the weekly total `C` counts from.
     periodic0: i64,
+    /// `C` at each exception day, for the search in `first_reaching`.
+    ex_cum: Vec<i64>,
 }
 
 impl Profile {
@@ -63,6 +65,7 @@ impl Profile {
             ex_delta: vec![0],
             delta0: 0,
             periodic0: 0,
+            ex_cum: Vec::new(),
         };
         profile.periodic0 = profile.periodic(profile.day0_weekday);
         let mut days: Vec<Day> = candidates.into_iter().collect();
@@ -81,11 +84,20 @@ impl Profile {
         }
         let k0 = profile.ex_days.partition_point(|&e| e < 0);
         profile.delta0 = profile.ex_delta[k0];
+        profile.ex_cum = (0..profile.ex_days.len())
+            .map(|k| profile.cum_in_segment(profile.ex_days[k], k))
+            .collect();
         profile
     }
 
     fn weekday(&self, day: Day) -> usize {
-        (day + self.day0_weekday).rem_euclid(7) as usize
+        let s = day + self.day0_weekday;
+        // Unsigned division by a constant compiles to a multiply; most days are >= 0.
+        if s >= 0 {
+            (s as u64 % 7) as usize
+        } else {
+            s.rem_euclid(7) as usize
+        }
     }
 
     fn weekly_rate(&self, day: Day) -> i64 {
@@ -99,6 +111,13 @@ impl Profile {
 
     /// Work rate on one day.
     pub fn rate(&self, day: Day) -> i64 {
+        let outside = match (self.ex_days.first(), self.ex_days.last()) {
+            (Some(&first), Some(&last)) => day < first || day > last,
+            _ => true,
+        };
+        if outside {
+            return self.weekly_rate(day);
+        }
         match self.ex_days.binary_search(&day) {
             Ok(k) => self.ex_rate[k],
             Err(_) => self.weekly_rate(day),
@@ -107,7 +126,12 @@ impl Profile {
 
     /// Weekly-pattern total over shifted days `[0, s)`, where shifted day 0 is a Monday.
     fn periodic(&self, s: i64) -> i64 {
-        s.div_euclid(7) * self.week_sum + self.pre[s.rem_euclid(7) as usize]
+        if s >= 0 {
+            let u = s as u64;
+            (u / 7) as i64 * self.week_sum + self.pre[(u % 7) as usize]
+        } else {
+            s.div_euclid(7) * self.week_sum + self.pre[s.rem_euclid(7) as usize]
+        }
     }
 
     /// The smallest shifted day `s` with `periodic(s) >= target`; needs `week_sum > 0`.
@@ -120,7 +144,11 @@ impl Profile {
 
     /// `C(day)`: work available on days `0 .. day` (negative for days before day 0).
     pub fn cum(&self, day: Day) -> i64 {
-        let k = self.ex_days.partition_point(|&e| e < day);
+        let k = match (self.ex_days.first(), self.ex_days.last()) {
+            (Some(&first), _) if day <= first => 0,
+            (_, Some(&last)) if day > last => self.ex_days.len(),
+            _ => self.ex_days.partition_point(|&e| e < day),
+        };
         self.cum_in_segment(day, k)
     }
 
@@ -136,16 +164,7 @@ impl Profile {
         // Between consecutive exceptions the correction is constant, so find the first
         // segment whose right end reaches the value, then invert the weekly pattern.
         let n = self.ex_days.len();
-        let (mut lo, mut hi) = (0usize, n);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.cum_in_segment(self.ex_days[mid], mid) < value {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        let k = lo;
+        let k = self.ex_cum.partition_point(|&c| c < value);
         let lower = if k == 0 {
             None
         } else {
