@@ -20,14 +20,26 @@ pub struct Rejected {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Schedules a loaded plan, or returns every diagnostic that prevents it.
+/// Schedules a loaded plan as of its status date, or returns every diagnostic that
+/// prevents it.
 pub fn analyze(loaded: Loaded) -> Result<Analysis, Rejected> {
+    analyze_as_of(loaded, None)
+}
+
+/// Like [`analyze`], as of `as_of` instead of the plan's status date when given.
+pub fn analyze_as_of(
+    loaded: Loaded,
+    as_of: Option<chrono::NaiveDate>,
+) -> Result<Analysis, Rejected> {
     let Loaded {
-        program,
+        mut program,
         partial,
         sources,
         mut diagnostics,
     } = loaded;
+    if let (Some(p), Some(d)) = (program.as_mut(), as_of) {
+        p.status_date = Some(d);
+    }
     let Some(program) = program else {
         // Cycles are still worth reporting alongside the other errors: the partial
         // program has every valid link, so a cycle found there is real.

@@ -33,6 +33,18 @@ pub const CHECKOUT: Example = Example {
         team_file!("web.toml"),
         team_file!("mobile.toml"),
         team_file!("qa.toml"),
+        (
+            "examples/checkout/status/2027-01-29.toml",
+            include_str!("../../../examples/checkout/status/2027-01-29.toml"),
+        ),
+        (
+            "examples/checkout/status/2027-02-12.toml",
+            include_str!("../../../examples/checkout/status/2027-02-12.toml"),
+        ),
+        (
+            "examples/checkout/baselines/plan-of-record.toml",
+            include_str!("../../../examples/checkout/baselines/plan-of-record.toml"),
+        ),
     ],
 };
 

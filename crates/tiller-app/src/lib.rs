@@ -5,11 +5,13 @@
 //! - [`analysis`]: validating and scheduling, with engine problems turned into plan
 //!   diagnostics.
 //! - [`output`]: schedules as a readable table, JSON and CSV.
+//! - [`tracking`]: baselines, variance and earned value.
 //! - [`examples`]: the bundled example programs.
 
 pub mod analysis;
 pub mod examples;
 pub mod output;
+pub mod tracking;
 pub mod workspace;
 
 pub use analysis::{Analysis, analyze};

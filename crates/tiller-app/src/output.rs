@@ -2,8 +2,10 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use tiller_core::{Program, TaskIdx, TaskKind};
+use tiller_core::{Program, TaskIdx, TaskKind, TaskStatus};
 use tiller_engine::Schedule;
+use tiller_engine::cost::planned_work;
+use tiller_engine::evm::fraction_done;
 use tiller_plan::{Diagnostic, SourceMap};
 
 /// One task in the JSON output. Dates are ISO 8601; floats are working days.
@@ -24,6 +26,10 @@ pub struct TaskRow {
     pub total_float: i64,
     pub free_float: i64,
     pub critical: bool,
+    /// `not_started`, `in_progress` or `done`, as of the status date.
+    pub status: &'static str,
+    /// Fraction complete as of the status date (summaries: by planned work).
+    pub done: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<NaiveDate>,
 }
@@ -69,6 +75,54 @@ pub struct ScheduleDoc {
     pub critical_path: Vec<String>,
     pub critical_paths: Vec<Vec<String>>,
     pub warnings: Vec<WarningRow>,
+    /// Present with `--baseline`: variance of every task and milestone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineDoc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BaselineDoc {
+    pub name: String,
+    pub variance: Vec<crate::tracking::Variance>,
+}
+
+/// Tasks and milestones that moved against a baseline, largest finish slip first.
+pub fn variance_table(name: &str, rows: &[crate::tracking::Variance]) -> String {
+    let mut moved: Vec<&crate::tracking::Variance> = rows
+        .iter()
+        .filter(|r| {
+            r.finish_variance.is_some_and(|v| v != 0) || r.start_variance.is_some_and(|v| v != 0)
+        })
+        .collect();
+    moved.sort_by_key(|r| std::cmp::Reverse(r.finish_variance.unwrap_or(0)));
+    let missing = rows.iter().filter(|r| r.baseline_finish.is_none()).count();
+    let mut out = format!(
+        "\nVariance against baseline `{name}` (working days; + is later): {} of {} moved{}\n",
+        moved.len(),
+        rows.len(),
+        if missing > 0 {
+            format!(", {missing} not in the baseline")
+        } else {
+            String::new()
+        }
+    );
+    if !moved.is_empty() {
+        out.push_str(&format!(
+            "{:<28} {:<10}  {:<10}  {:>6} {:>7}\n",
+            "ID", "BL START", "BL FINISH", "START", "FINISH"
+        ));
+    }
+    for r in moved {
+        out.push_str(&format!(
+            "{:<28} {:<10}  {:<10}  {:>+6} {:>+7}\n",
+            r.id,
+            r.baseline_start.map(|d| d.to_string()).unwrap_or_default(),
+            r.baseline_finish.map(|d| d.to_string()).unwrap_or_default(),
+            r.start_variance.unwrap_or(0),
+            r.finish_variance.unwrap_or(0),
+        ));
+    }
+    out
 }
 
 /// Slack against the promise when there is one, else the CPM total float.
@@ -77,6 +131,49 @@ fn milestone_float(task: &tiller_core::Task, schedule: &Schedule, idx: TaskIdx) 
         (Some(_), Some(slack)) => slack,
         _ => schedule.times[idx.index()].total_float,
     }
+}
+
+fn status_name(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::NotStarted => "not_started",
+        TaskStatus::InProgress => "in_progress",
+        TaskStatus::Done => "done",
+    }
+}
+
+/// Fraction complete of every task as of the status date; summaries weigh their
+/// leaves by planned work.
+pub fn fractions_done(program: &Program) -> Vec<f64> {
+    let Some(date) = program.status_date else {
+        return vec![0.0; program.tasks.len()];
+    };
+    let progress = program.progress_as_of(date);
+    let mut done: Vec<f64> = program
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| fraction_done(progress[i].as_ref(), planned_work(t)))
+        .collect();
+    for (idx, _) in outline(program).into_iter().rev() {
+        let t = program.task(idx);
+        if t.kind != TaskKind::Summary {
+            continue;
+        }
+        let mut stack = t.children.clone();
+        let (mut work, mut earned) = (0.0, 0.0);
+        while let Some(c) = stack.pop() {
+            let ct = program.task(c);
+            if ct.kind == TaskKind::Summary {
+                stack.extend(ct.children.iter().copied());
+            } else {
+                let w = planned_work(ct);
+                work += w;
+                earned += w * done[c.index()];
+            }
+        }
+        done[idx.index()] = if work > 0.0 { earned / work } else { 0.0 };
+    }
+    done
 }
 
 fn kind_name(kind: TaskKind) -> &'static str {
@@ -135,6 +232,7 @@ pub fn schedule_doc(
 ) -> ScheduleDoc {
     let mut tasks = Vec::new();
     let mut milestones = Vec::new();
+    let done = fractions_done(program);
     for (idx, _) in outline(program) {
         let t = program.task(idx);
         let times = schedule.times[idx.index()];
@@ -167,6 +265,8 @@ pub fn schedule_doc(
             total_float: times.total_float,
             free_float: times.free_float,
             critical: times.critical,
+            status: status_name(times.status),
+            done: done[idx.index()],
             deadline: t.deadline.as_ref().map(|d| d.value),
         });
     }
@@ -187,6 +287,7 @@ pub fn schedule_doc(
         critical_path: critical_paths.first().cloned().unwrap_or_default(),
         critical_paths,
         warnings: warning_rows(warnings, sources),
+        baseline: None,
     }
 }
 
@@ -214,9 +315,12 @@ pub fn schedule_csv(program: &Program, schedule: &Schedule) -> Result<String, cs
         "total_float",
         "free_float",
         "critical",
+        "status",
+        "done",
         "promised",
         "deadline",
     ])?;
+    let done = fractions_done(program);
     for (idx, _) in outline(program) {
         let t = program.task(idx);
         let times = schedule.times[idx.index()];
@@ -236,6 +340,8 @@ pub fn schedule_csv(program: &Program, schedule: &Schedule) -> Result<String, cs
             times.total_float.to_string(),
             times.free_float.to_string(),
             times.critical.to_string(),
+            status_name(times.status).to_string(),
+            format!("{:.3}", done[idx.index()]),
             t.promised
                 .as_ref()
                 .map_or_else(String::new, |d| d.value.to_string()),
@@ -296,7 +402,7 @@ pub fn schedule_table(program: &Program, schedule: &Schedule) -> String {
         .filter(|t| t.kind == TaskKind::Milestone)
         .count();
     out.push_str(&format!(
-        "{}\nstart {}  finish {}  ({}, {}; critical path method, resources not leveled)\n\n",
+        "{}\nstart {}  finish {}{}  ({}, {}; critical path method, resources not leveled)\n\n",
         if program.name.is_empty() {
             "Schedule"
         } else {
@@ -304,11 +410,15 @@ pub fn schedule_table(program: &Program, schedule: &Schedule) -> String {
         },
         program.start,
         schedule.finish_date_of_program(),
+        program
+            .status_date
+            .map(|d| format!("  as of {d}"))
+            .unwrap_or_default(),
         count(leaves, "task"),
         count(milestones, "milestone")
     ));
     out.push_str(&format!(
-        "{} {} {:<10}  {:<10}  {:>5} {:>6} {:>5}  {}\n",
+        "{} {} {:<10}  {:<10}  {:>5} {:>6} {:>5} {:>5}  {}\n",
         pad("ID", id_width),
         pad("NAME", name_width),
         "START",
@@ -316,8 +426,10 @@ pub fn schedule_table(program: &Program, schedule: &Schedule) -> String {
         "DAYS",
         "FLOAT",
         "FREE",
+        "DONE",
         "CRIT"
     ));
+    let done = fractions_done(program);
     for (idx, depth) in &rows {
         let t = program.task(*idx);
         if t.kind == TaskKind::Milestone {
@@ -325,8 +437,12 @@ pub fn schedule_table(program: &Program, schedule: &Schedule) -> String {
         }
         let times = schedule.times[idx.index()];
         let id = truncate(&format!("{}{}", "  ".repeat(*depth), t.id), id_width);
+        let pct = match times.status {
+            TaskStatus::NotStarted => String::new(),
+            _ => format!("{:.0}%", done[idx.index()] * 100.0),
+        };
         out.push_str(&format!(
-            "{} {} {}  {}  {:>5} {:>6} {:>5}  {}\n",
+            "{} {} {}  {}  {:>5} {:>6} {:>5} {:>5}  {}\n",
             pad(&id, id_width),
             pad(&truncate(&t.name, name_width), name_width),
             schedule.date(times.early_start),
@@ -334,6 +450,7 @@ pub fn schedule_table(program: &Program, schedule: &Schedule) -> String {
             schedule.working_days[idx.index()],
             times.total_float,
             times.free_float,
+            pct,
             if times.critical { "*" } else { "" }
         ));
     }

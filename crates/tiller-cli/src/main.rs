@@ -10,6 +10,8 @@ use tiller_app::analysis::Rejected;
 use tiller_app::{examples, output, workspace};
 use tiller_plan::{Diagnostic, SourceMap, Style};
 
+mod track_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "tiller",
@@ -55,6 +57,12 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(short, long)]
         output: Option<String>,
+        /// Schedule as of this date instead of the plan's status date.
+        #[arg(long, value_parser = track_cmd::parse_date)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Compare with this baseline: baseline dates and variance per task.
+        #[arg(long)]
+        baseline: Option<String>,
     },
     /// Print the JSON Schema of the plan format (for editor validation and completion).
     Schema,
@@ -81,6 +89,13 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Earned value and earned schedule against a baseline.
+    Evm(track_cmd::EvmArgs),
+    /// Record, list and choose baselines.
+    Baseline {
+        #[command(subcommand)]
+        command: track_cmd::BaselineCommand,
     },
 }
 
@@ -166,24 +181,43 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
             json,
             csv,
             output: out,
+            as_of,
+            baseline,
         } => {
             let loaded = workspace::load_plan(&plan)?;
-            let a = match tiller_app::analyze(loaded) {
+            let a = match tiller_app::analysis::analyze_as_of(loaded, as_of) {
                 Ok(a) => a,
                 Err(r) => return Ok(rejected(r, style)),
             };
             print_diagnostics(&a.warnings, &a.sources, style);
+            let variance = match baseline.as_deref() {
+                Some(name) => {
+                    let b = tiller_app::tracking::pick_baseline(&a.program, Some(name))?;
+                    b.map(|b| {
+                        (
+                            b.name.clone(),
+                            tiller_app::tracking::variance(&a.program, &a.schedule, b),
+                        )
+                    })
+                }
+                None => None,
+            };
             let text = if json {
-                output::schedule_json(&output::schedule_doc(
-                    &a.program,
-                    &a.schedule,
-                    &a.warnings,
-                    &a.sources,
-                ))
+                let mut doc =
+                    output::schedule_doc(&a.program, &a.schedule, &a.warnings, &a.sources);
+                doc.baseline = variance.map(|(name, rows)| output::BaselineDoc {
+                    name,
+                    variance: rows,
+                });
+                output::schedule_json(&doc)
             } else if csv {
                 output::schedule_csv(&a.program, &a.schedule)?
             } else {
-                output::schedule_table(&a.program, &a.schedule)
+                let mut t = output::schedule_table(&a.program, &a.schedule);
+                if let Some((name, rows)) = &variance {
+                    t.push_str(&output::variance_table(name, rows));
+                }
+                t
             };
             write_output(out.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
@@ -229,5 +263,7 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
             write_output(None, &text)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Evm(args) => track_cmd::evm(args, style),
+        Command::Baseline { command } => track_cmd::baseline(command, style),
     }
 }

@@ -291,3 +291,85 @@ fn hostile_files_give_errors_not_panics() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn earned_value_of_the_example_is_as_recorded_and_internally_consistent() {
+    let out = run(
+        &repo(),
+        &["evm", "--json", "examples/checkout/program.toml"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json = text(&out.stdout);
+    assert_matches_file(&fixtures().join("schedules/checkout.evm.json"), &json);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(doc["baseline"], "plan-of-record");
+    assert_eq!(doc["as_of"], "2027-02-15");
+    let p = &doc["program"];
+    let f = |k: &str| p[k].as_f64().unwrap_or_else(|| panic!("{k} missing"));
+    // Roll-ups: the program's PV/EV/AC/BAC are the sums over its tasks.
+    for key in ["pv", "ev", "ac", "bac"] {
+        let sum: f64 = doc["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .map(|t| t[key].as_f64().expect("number"))
+            .sum();
+        assert!((sum - f(key)).abs() < 0.05, "{key}: {sum} vs {}", f(key));
+    }
+    // Indices come from the sums, not averages of the tasks' indices.
+    assert!((f("spi") - f("ev") / f("pv")).abs() < 1e-5);
+    assert!((f("cpi") - f("ev") / f("ac")).abs() < 1e-5);
+    assert!((f("eac_cpi") - f("bac") / (f("ev") / f("ac"))).abs() < 0.05);
+    for key in ["es", "spi_t", "ieac_t", "tcpi_bac", "eac_composite"] {
+        assert!(p[key].is_number(), "{key}");
+    }
+    let weeks = doc["weekly"].as_array().expect("weekly series");
+    assert!(
+        weeks
+            .windows(2)
+            .all(|w| w[0]["pv"].as_f64() <= w[1]["pv"].as_f64())
+    );
+    let table = run(&repo(), &["evm", "examples/checkout/program.toml"]);
+    assert!(text(&table.stdout).contains("SPI(t)"));
+}
+
+#[test]
+fn baselines_are_saved_next_to_the_plan_never_silently_replaced() {
+    let dir = std::env::temp_dir().join(format!("tiller-baseline-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::copy(repo().join("examples/tiny.toml"), dir.join("plan.toml")).expect("copy");
+    let save = |extra: &[&str]| {
+        let mut args = vec!["baseline", "save", "v1", "plan.toml"];
+        args.extend_from_slice(extra);
+        run(&dir, &args)
+    };
+    let first = save(&[]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let plan = std::fs::read_to_string(dir.join("plan.toml")).expect("plan");
+    assert!(plan.contains("include = [\"baselines/v1.toml\"]"), "{plan}");
+    assert!(plan.contains("# A tiny program"), "comments kept");
+    let again = save(&[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("already exists"));
+    assert_eq!(save(&["--force"]).status.code(), Some(0));
+    let list = run(&dir, &["baseline", "list", "plan.toml"]);
+    assert!(
+        text(&list.stdout).starts_with("v1 "),
+        "{}",
+        text(&list.stdout)
+    );
+    // Against its own baseline a plan has no variance and an SPI of 1 where work was due.
+    let sched = run(
+        &dir,
+        &["schedule", "--json", "--baseline", "v1", "plan.toml"],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&sched.stdout).expect("JSON");
+    let rows = doc["baseline"]["variance"].as_array().expect("variance");
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r["finish_variance"] == 0));
+    let unknown = run(&dir, &["evm", "--baseline", "nope", "plan.toml"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("available: v1"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

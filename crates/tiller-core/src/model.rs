@@ -71,6 +71,10 @@ pub struct Program {
     pub currency: String,
     /// The "as of" date for progress and earned value.
     pub status_date: Option<NaiveDate>,
+    /// The authorised budget of the whole program.
+    pub budget: Option<Money>,
+    /// Management reserve, held outside the work's budget.
+    pub reserve: Option<Money>,
     pub default_calendar: CalendarIdx,
     pub calendars: Vec<Calendar>,
     pub teams: Vec<Team>,
@@ -84,6 +88,10 @@ pub struct Program {
     pub issues: Vec<Issue>,
     pub decisions: Vec<Decision>,
     pub assumptions: Vec<Assumption>,
+    /// Every progress update, sorted by task then date (the history is kept).
+    pub progress: Vec<ProgressUpdate>,
+    /// Named baselines in plan order.
+    pub baselines: Vec<Baseline>,
 }
 
 impl Program {
@@ -302,8 +310,124 @@ pub struct Task {
     pub deliverables: Vec<DeliverableIdx>,
     /// Shared resources used while the task runs, with the units used.
     pub uses: Vec<(ResourceIdx, u32)>,
+    /// Fixed cost on top of labour (licences, vendors, hardware).
+    pub fixed_cost: Option<Money>,
+    /// Budget of a summary task (workstream).
+    pub budget: Option<Money>,
     pub description: Option<String>,
     pub src: SourceRef,
+}
+
+/// Where a task stands, as reported on one date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskStatus {
+    NotStarted,
+    InProgress,
+    Done,
+}
+
+/// One dated progress report for one task. Later reports refine earlier ones: a field
+/// left out keeps its earlier value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgressUpdate {
+    pub task: TaskIdx,
+    /// The date the report is as of.
+    pub date: NaiveDate,
+    /// Stated, or implied by the other fields.
+    pub status: Option<TaskStatus>,
+    /// Physical fraction complete, 0..=1.
+    pub done: Option<f64>,
+    /// Remaining work in days (effort for effort-driven tasks, else duration).
+    pub remaining: Option<f64>,
+    pub started: Option<NaiveDate>,
+    pub finished: Option<NaiveDate>,
+    /// Actual cost to date.
+    pub cost: Option<Money>,
+    pub by: Option<PersonIdx>,
+    pub note: Option<String>,
+    pub src: SourceRef,
+}
+
+/// A task's progress as of a date: every update up to then, folded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TaskProgress {
+    pub status: TaskStatus,
+    pub done: Option<f64>,
+    pub remaining: Option<f64>,
+    pub started: Option<NaiveDate>,
+    pub finished: Option<NaiveDate>,
+    pub cost: Option<Money>,
+    /// Date of the last update folded in.
+    pub as_of: NaiveDate,
+}
+
+impl Program {
+    /// Each task's progress as of `date` (end of day), from its updates up to then;
+    /// `None` for tasks with no update by that date.
+    pub fn progress_as_of(&self, date: NaiveDate) -> Vec<Option<TaskProgress>> {
+        let mut out: Vec<Option<TaskProgress>> = vec![None; self.tasks.len()];
+        for u in self.progress.iter().filter(|u| u.date <= date) {
+            let slot = &mut out[u.task.index()];
+            let mut p = slot.unwrap_or(TaskProgress {
+                status: TaskStatus::NotStarted,
+                done: None,
+                remaining: None,
+                started: None,
+                finished: None,
+                cost: None,
+                as_of: u.date,
+            });
+            p.as_of = u.date;
+            p.done = u.done.or(p.done);
+            p.remaining = u.remaining.or(p.remaining);
+            p.started = u.started.or(p.started);
+            p.finished = u.finished.or(p.finished);
+            p.cost = u.cost.or(p.cost);
+            p.status = match u.status {
+                Some(s) => s,
+                None if u.finished.is_some() || u.done == Some(1.0) => TaskStatus::Done,
+                None if u.started.is_some()
+                    || u.done.is_some_and(|d| d > 0.0)
+                    || u.remaining.is_some() =>
+                {
+                    TaskStatus::InProgress
+                }
+                None => p.status,
+            };
+            if p.status == TaskStatus::Done {
+                p.done = Some(1.0);
+                p.remaining = Some(0.0);
+                p.finished = p.finished.or(Some(u.date));
+            }
+            if p.status != TaskStatus::NotStarted && p.started.is_none() {
+                p.started = Some(u.date);
+            }
+            *slot = Some(p);
+        }
+        out
+    }
+}
+
+/// A recorded plan: dates, work and cost per task, to measure variance and earned
+/// value against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    pub name: String,
+    pub saved: Option<NaiveDate>,
+    pub tasks: Vec<BaselineTask>,
+    pub src: SourceRef,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineTask {
+    /// As written: a task may have been removed from the plan since.
+    pub id: String,
+    pub task: Option<TaskIdx>,
+    pub start: NaiveDate,
+    pub finish: NaiveDate,
+    /// Planned work in days (person-days for effort-driven tasks).
+    pub work: f64,
+    pub cost: Money,
 }
 
 #[derive(Debug, Clone, PartialEq)]

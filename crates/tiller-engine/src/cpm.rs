@@ -8,7 +8,7 @@
 //! linear in the number of links, where expanding summaries into their leaves would not.
 
 use chrono::NaiveDate;
-use tiller_core::{DepKind, Lag, Program, SourceRef, TaskIdx, TaskKind, Work};
+use tiller_core::{DepKind, Lag, Program, SourceRef, TaskIdx, TaskKind, TaskStatus, Work};
 
 use crate::calendars::{FULL_DAY, ProfileKey, Profiles};
 use crate::profile::{Day, Profile};
@@ -33,9 +33,22 @@ struct Node {
     task: TaskIdx,
     role: NodeRole,
     profile: u32,
+    /// Work still to schedule: all of it, or what remains of a task in progress.
     req: i64,
     not_before: Option<Tick>,
     finish_by: Option<Tick>,
+    progress: NodeProgress,
+}
+
+/// What the reported progress fixes about a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeProgress {
+    /// Not started: scheduled from the dependencies, no earlier than the status date.
+    Planned,
+    /// Started on `start`; its remaining work runs after the status date.
+    Started { start: Tick },
+    /// Done: fixed at its actual dates.
+    Finished { start: Tick, finish: Tick },
 }
 
 /// Why an edge exists: a dependency the user wrote, or the summary structure.
@@ -124,6 +137,8 @@ pub struct TaskTimes {
     /// Working days it can slip without delaying any successor's early dates.
     pub free_float: i64,
     pub critical: bool,
+    /// Progress as of the status date (summaries: done when all their tasks are).
+    pub status: TaskStatus,
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +184,8 @@ impl Schedule {
 /// durations, by the forecaster).
 pub struct Network {
     origin: NaiveDate,
+    /// End of the status date, when progress applies: unfinished work goes after it.
+    status_end: Option<Tick>,
     profiles: Vec<Profile>,
     axis: Profile,
     nodes: Vec<Node>,
@@ -212,8 +229,21 @@ fn day_tick(origin: NaiveDate, date: NaiveDate, end: bool) -> Tick {
 
 impl Network {
     /// Builds the network; fails with every dependency cycle found.
+    /// Builds the network as of the program's status date (progress reported up to
+    /// then is applied; without a status date, none is).
     pub fn build(program: &Program) -> Result<Network, Vec<ScheduleError>> {
+        Network::build_as_of(program, program.status_date)
+    }
+
+    /// Builds the network as of the end of `as_of`: finished work is fixed at its
+    /// actual dates, work in progress keeps its actual start and schedules what remains
+    /// after `as_of`, and nothing unfinished is scheduled on or before `as_of`.
+    pub fn build_as_of(
+        program: &Program,
+        as_of: Option<NaiveDate>,
+    ) -> Result<Network, Vec<ScheduleError>> {
         let origin = program.start;
+        let progress = as_of.map(|d| program.progress_as_of(d));
         let mut profiles = Profiles::new(program);
         let axis = profiles.work_axis();
         let milestone_profile = profiles.get(&ProfileKey::Calendar(program.default_calendar));
@@ -261,6 +291,7 @@ impl Network {
                             } else {
                                 None
                             },
+                            progress: NodeProgress::Planned,
                         });
                     }
                     task_nodes.push(TaskNodes {
@@ -282,6 +313,10 @@ impl Network {
                         }
                         _ => (milestone_profile, 0),
                     };
+                    let (node_progress, req) = match progress.as_ref().and_then(|p| p[i]) {
+                        Some(p) => apply_progress(origin, &p, task.work.as_ref(), req),
+                        None => (NodeProgress::Planned, req),
+                    };
                     nodes.push(Node {
                         task: idx,
                         role: NodeRole::Task,
@@ -289,6 +324,7 @@ impl Network {
                         req,
                         not_before,
                         finish_by,
+                        progress: node_progress,
                     });
                     task_nodes.push(TaskNodes {
                         start: id,
@@ -377,6 +413,7 @@ impl Network {
 
         Ok(Network {
             origin,
+            status_end: as_of.map(|d| day_tick(origin, d, true)),
             profiles: profiles.profiles,
             axis,
             nodes,
@@ -436,10 +473,19 @@ impl Network {
                 first_child[v] = child;
                 continue;
             }
+            if let NodeProgress::Finished { start, finish } = node.progress {
+                es[v] = start;
+                ef[v] = finish;
+                continue;
+            }
             let occ = self.occupancy(v, reqs);
             let mut start_bound = start_of(0);
             if let Some(nb) = node.not_before {
                 start_bound = start_bound.max(nb);
+            }
+            // Nothing unfinished happens on or before the status date.
+            if let Some(status_end) = self.status_end {
+                start_bound = start_bound.max(status_end);
             }
             let mut finish_bound = Tick::MIN;
             let mut ok = true;
@@ -463,7 +509,7 @@ impl Network {
                     _ => None,
                 };
             }
-            let Some(finish) = start.and_then(|s| occ.finish_from(s)) else {
+            let Some(mut finish) = start.and_then(|s| occ.finish_from(s)) else {
                 errors.push(ScheduleError::NoWorkingTime { task: node.task });
                 continue;
             };
@@ -471,7 +517,16 @@ impl Network {
                 errors.push(ScheduleError::TooFar { task: node.task });
                 return Err(errors);
             }
-            es[v] = start.unwrap_or(finish);
+            let mut start = start.unwrap_or(finish);
+            if let NodeProgress::Started { start: actual } = node.progress {
+                // The task keeps its actual start; what remains ends at `finish` (or,
+                // with nothing left, at the status date).
+                if reqs[v] == 0 {
+                    finish = self.status_end.unwrap_or(finish).max(actual);
+                }
+                start = actual;
+            }
+            es[v] = start;
             ef[v] = finish;
         }
         if !errors.is_empty() {
@@ -500,6 +555,12 @@ impl Network {
         for &v in self.order.iter().rev() {
             let v = v as usize;
             let node = &self.nodes[v];
+            if let NodeProgress::Finished { .. } = node.progress {
+                ls[v] = es[v];
+                lf[v] = ef[v];
+                free_bound[v] = ef[v];
+                continue;
+            }
             let occ = self.occupancy(v, reqs);
             let mut finish_bound = finish;
             if let Some(fb) = node.finish_by {
@@ -511,6 +572,17 @@ impl Network {
             let mut ok = true;
             for edge in self.links_out(v) {
                 let s = edge.node as usize;
+                match self.nodes[s].progress {
+                    // What has happened constrains nothing still to come.
+                    NodeProgress::Finished { .. } => continue,
+                    // A started successor has met its start-to-start links already.
+                    NodeProgress::Started { .. }
+                        if !edge.kind.to_finish() && !edge.kind.from_finish() =>
+                    {
+                        continue;
+                    }
+                    _ => {}
+                }
                 if edge.min {
                     // Only the first child to start carries its summary's start.
                     if first_child[s] as usize == v {
@@ -563,7 +635,8 @@ impl Network {
             if free_finish != Tick::MAX {
                 slack = Some(axis.between(ef[v], free_finish));
             }
-            if free_start != Tick::MAX {
+            let started = matches!(node.progress, NodeProgress::Started { .. });
+            if free_start != Tick::MAX && !started {
                 let gap = axis.between(es[v], free_start);
                 slack = Some(slack.map_or(gap, |g| g.min(gap)));
             }
@@ -587,6 +660,7 @@ impl Network {
                 total_float: 0,
                 free_float: 0,
                 critical: false,
+                status: TaskStatus::NotStarted,
             };
             self.task_nodes.len()
         ];
@@ -596,15 +670,44 @@ impl Network {
                 continue; // summaries are rolled up below
             }
             let v = nodes.start as usize;
-            let total = axis.between(es[v], ls[v]).min(axis.between(ef[v], lf[v]));
-            times[t] = TaskTimes {
-                early_start: es[v],
-                early_finish: ef[v],
-                late_start: ls[v],
-                late_finish: lf[v],
-                total_float: total,
-                free_float: free[v].min(total.max(0)).max(0),
-                critical: total <= 0,
+            times[t] = match self.nodes[v].progress {
+                // Done work has no float and is never critical: nothing can move it.
+                NodeProgress::Finished { .. } => TaskTimes {
+                    early_start: es[v],
+                    early_finish: ef[v],
+                    late_start: es[v],
+                    late_finish: ef[v],
+                    total_float: 0,
+                    free_float: 0,
+                    critical: false,
+                    status: TaskStatus::Done,
+                },
+                NodeProgress::Started { .. } => {
+                    let total = axis.between(ef[v], lf[v]);
+                    TaskTimes {
+                        early_start: es[v],
+                        early_finish: ef[v],
+                        late_start: es[v],
+                        late_finish: lf[v],
+                        total_float: total,
+                        free_float: free[v].min(total.max(0)).max(0),
+                        critical: total <= 0,
+                        status: TaskStatus::InProgress,
+                    }
+                }
+                NodeProgress::Planned => {
+                    let total = axis.between(es[v], ls[v]).min(axis.between(ef[v], lf[v]));
+                    TaskTimes {
+                        early_start: es[v],
+                        early_finish: ef[v],
+                        late_start: ls[v],
+                        late_finish: lf[v],
+                        total_float: total,
+                        free_float: free[v].min(total.max(0)).max(0),
+                        critical: total <= 0,
+                        status: TaskStatus::NotStarted,
+                    }
+                }
             };
             working_days[t] = axis.between(es[v], ef[v]);
         }
@@ -620,15 +723,33 @@ impl Network {
                 let ct = times[c.index()];
                 acc = Some(match acc {
                     None => ct,
-                    Some(s) => TaskTimes {
-                        early_start: s.early_start.min(ct.early_start),
-                        early_finish: s.early_finish.max(ct.early_finish),
-                        late_start: s.late_start.min(ct.late_start),
-                        late_finish: s.late_finish.max(ct.late_finish),
-                        total_float: s.total_float.min(ct.total_float),
-                        free_float: s.free_float.min(ct.free_float),
-                        critical: s.critical || ct.critical,
-                    },
+                    Some(s) => {
+                        // Floats roll up from the work still to do.
+                        let (tf, ff) = match (s.status, ct.status) {
+                            (TaskStatus::Done, _) => (ct.total_float, ct.free_float),
+                            (_, TaskStatus::Done) => (s.total_float, s.free_float),
+                            _ => (
+                                s.total_float.min(ct.total_float),
+                                s.free_float.min(ct.free_float),
+                            ),
+                        };
+                        TaskTimes {
+                            early_start: s.early_start.min(ct.early_start),
+                            early_finish: s.early_finish.max(ct.early_finish),
+                            late_start: s.late_start.min(ct.late_start),
+                            late_finish: s.late_finish.max(ct.late_finish),
+                            total_float: tf,
+                            free_float: ff,
+                            critical: s.critical || ct.critical,
+                            status: match (s.status, ct.status) {
+                                (TaskStatus::Done, TaskStatus::Done) => TaskStatus::Done,
+                                (TaskStatus::NotStarted, TaskStatus::NotStarted) => {
+                                    TaskStatus::NotStarted
+                                }
+                                _ => TaskStatus::InProgress,
+                            },
+                        }
+                    }
                 });
             }
             if let Some(s) = acc {
@@ -771,6 +892,35 @@ impl Network {
                 .any(|q| q.len() > p.len() && q.windows(p.len()).any(|w| w == p.as_slice()))
         });
         paths
+    }
+}
+
+/// The node state and remaining work implied by a task's progress.
+fn apply_progress(
+    origin: NaiveDate,
+    p: &tiller_core::TaskProgress,
+    work: Option<&Work>,
+    req: i64,
+) -> (NodeProgress, i64) {
+    use tiller_core::TaskStatus;
+    let start = p.started.map(|d| day_tick(origin, d, false));
+    match (p.status, start) {
+        (TaskStatus::Done, _) => {
+            let finish = p
+                .finished
+                .map_or(start.unwrap_or(0), |d| day_tick(origin, d, true));
+            let start = start.unwrap_or(finish - 1).min(finish);
+            (NodeProgress::Finished { start, finish }, 0)
+        }
+        (TaskStatus::InProgress, Some(start)) if work.is_some() => {
+            let remaining = match (p.remaining, p.done) {
+                (Some(r), _) => (r * FULL_DAY as f64).round() as i64,
+                (None, Some(done)) => ((1.0 - done) * req as f64).round() as i64,
+                (None, None) => req,
+            };
+            (NodeProgress::Started { start }, remaining.max(0))
+        }
+        _ => (NodeProgress::Planned, req),
     }
 }
 

@@ -5,10 +5,15 @@
 //! - [`profile`] and [`calendars`]: working time per task, from calendars, holidays,
 //!   time off and part-time availability.
 //! - [`tick`]: day-boundary arithmetic (task starts, finishes, lags).
-//! - [`cpm`]: the critical-path method over a dependency network.
+//! - [`cpm`]: the critical-path method over a dependency network, from a status date.
+//! - [`cost`]: labour and fixed costs.
+//! - [`evm`]: earned value and earned schedule against a baseline.
 
+pub mod baseline;
 pub mod calendars;
+pub mod cost;
 pub mod cpm;
+pub mod evm;
 pub mod profile;
 pub mod tick;
 

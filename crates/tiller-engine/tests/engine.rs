@@ -37,6 +37,10 @@ fn program(tasks: Vec<Task>) -> Program {
         issues: vec![],
         decisions: vec![],
         assumptions: vec![],
+        budget: None,
+        reserve: None,
+        progress: vec![],
+        baselines: vec![],
     }
 }
 
@@ -59,6 +63,8 @@ fn task(id: &str, kind: TaskKind, work: Option<Work>) -> Task {
         goals: vec![],
         deliverables: vec![],
         uses: vec![],
+        fixed_cost: None,
+        budget: None,
         description: None,
         src: SourceRef::default(),
     }
@@ -527,4 +533,320 @@ proptest! {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Tracking: scheduling from a status date, earned value and earned schedule.
+
+fn plan(text: &str) -> Program {
+    let loaded = tiller_plan::load_str("test.toml", text, &[]);
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    loaded.program.expect("valid plan")
+}
+
+const STATUS_PLAN: &str = r#"
+[program]
+name = "Status"
+start = 2027-01-04          # Monday
+status_date = 2027-01-13    # Wednesday of week 2
+
+[[task]]
+id = "a"
+duration = "3d"
+
+[[task]]
+id = "b"
+duration = "5d"
+after = ["a"]
+
+[[task]]
+id = "c"
+duration = "2d"
+after = ["a"]
+
+[[task]]
+id = "d"
+duration = "2d"
+after = ["b", "c"]
+
+[[progress]]
+task = "a"
+date = 2027-01-08
+status = "done"
+started = 2027-01-04
+finished = 2027-01-08       # two days late
+
+[[progress]]
+task = "b"
+date = 2027-01-13
+started = 2027-01-11
+remaining = "4d"            # one day done of five... and four still to go
+"#;
+
+#[test]
+fn finished_work_is_fixed_in_progress_work_resumes_after_the_status_date() {
+    let p = plan(STATUS_PLAN);
+    let s = tiller_engine::schedule(&p).expect("schedules");
+    let t = |id: &str| p.find_task(id).expect("task");
+    // a: actual dates, no float, never critical.
+    assert_eq!(
+        (s.start_date(t("a")), s.finish_date(t("a"))),
+        (day(0), day(4))
+    );
+    assert_eq!(s.times[0].status, tiller_core::TaskStatus::Done);
+    assert!(!s.times[0].critical);
+    // b: keeps its actual start; its 4 remaining days run Thu 14 .. Tue 19.
+    assert_eq!(
+        (s.start_date(t("b")), s.finish_date(t("b"))),
+        (day(7), day(15))
+    );
+    // c: could have started on the 11th, but nothing unfinished goes on or before the
+    // status date: Thu 14 - Fri 15.
+    assert_eq!(
+        (s.start_date(t("c")), s.finish_date(t("c"))),
+        (day(10), day(11))
+    );
+    // d after b: Wed 20 - Thu 21.
+    assert_eq!(
+        (s.start_date(t("d")), s.finish_date(t("d"))),
+        (day(16), day(17))
+    );
+    assert!(s.times[1].critical && s.times[3].critical && !s.times[2].critical);
+    assert_eq!(s.times[2].total_float, 2);
+    // Without a status date, the same plan schedules as written.
+    let mut plain = p.clone();
+    plain.status_date = None;
+    let s = tiller_engine::schedule(&plain).expect("schedules");
+    assert_eq!(
+        (s.start_date(t("b")), s.finish_date(t("b"))),
+        (day(3), day(9))
+    );
+}
+
+/// The fence exercise from Rita Mulcahy's *PMP Exam Prep* (p. 210), as reproduced in
+/// "Earned Value Exercise" (studylib.net/doc/5898152): four sides built one a day at
+/// $1,000 each; at the end of day 3, sides 1 and 2 are complete (spent $1,000 and
+/// $1,200), side 3 is half done ($600 spent) and side 4 not started. Every expected
+/// number below is the source's, except where a comment says otherwise.
+const FENCE: &str = r#"
+[program]
+name = "Fence"
+start = 2027-01-04
+status_date = 2027-01-06     # end of day 3
+
+[person.builder]
+rate = "1000/day"
+
+[[task]]
+id = "side1"
+effort = "1d"
+assignee = "builder"
+
+[[task]]
+id = "side2"
+effort = "1d"
+assignee = "builder"
+after = ["side1"]
+
+[[task]]
+id = "side3"
+effort = "1d"
+assignee = "builder"
+after = ["side2"]
+
+[[task]]
+id = "side4"
+effort = "1d"
+assignee = "builder"
+after = ["side3"]
+
+[baseline.plan]
+saved = 2027-01-01
+tasks = [
+  { id = "side1", start = 2027-01-04, finish = 2027-01-04, work = "1d", cost = 1000 },
+  { id = "side2", start = 2027-01-05, finish = 2027-01-05, work = "1d", cost = 1000 },
+  { id = "side3", start = 2027-01-06, finish = 2027-01-06, work = "1d", cost = 1000 },
+  { id = "side4", start = 2027-01-07, finish = 2027-01-07, work = "1d", cost = 1000 },
+]
+
+[[progress]]
+task = "side1"
+date = 2027-01-04
+status = "done"
+cost = 1000
+
+[[progress]]
+task = "side2"
+date = 2027-01-05
+status = "done"
+cost = 1200
+
+[[progress]]
+task = "side3"
+date = 2027-01-06
+done = 0.5
+cost = 600
+"#;
+
+fn evm_of(p: &Program, baseline: Option<usize>) -> tiller_engine::evm::EvmReport {
+    let unprogressed = Network::build_as_of(p, None)
+        .and_then(|n| n.schedule())
+        .expect("schedules");
+    let plan_dates: Vec<_> = (0..p.tasks.len())
+        .map(|i| {
+            let t = TaskIdx(i as u32);
+            (unprogressed.start_date(t), unprogressed.finish_date(t))
+        })
+        .collect();
+    let calendar = tiller_engine::calendars::Profiles::new(p).work_axis();
+    tiller_engine::evm::evaluate(&tiller_engine::evm::EvmInput {
+        program: p,
+        baseline: baseline.map(|b| &p.baselines[b]),
+        plan_dates: &plan_dates,
+        as_of: p.status_date.expect("status date"),
+        calendar: &calendar,
+    })
+}
+
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance
+}
+
+#[test]
+fn earned_value_matches_the_fence_exercise() {
+    let p = plan(FENCE);
+    let m = evm_of(&p, Some(0)).program;
+    assert_eq!((m.pv, m.ev, m.ac, m.bac), (3000.0, 2500.0, 2800.0, 4000.0));
+    assert_eq!((m.cv, m.sv), (-300.0, -500.0));
+    // The source rounds CPI to .893 and SPI to .833.
+    assert!(close(m.cpi.expect("defined"), 0.893, 0.0005));
+    assert!(close(m.spi.expect("defined"), 0.833, 0.0005));
+    // Source: EAC = 4,000 / .893 = 4,479, ETC = 1,679, VAC = -479 (with CPI rounded;
+    // unrounded they are 4,480, 1,680 and -480).
+    let eac = m.eac_cpi.expect("defined");
+    assert!(close(eac, 4480.0, 0.01));
+    assert!(close(eac - m.ac, 1680.0, 0.01));
+    assert!(close(m.vac.expect("defined"), -480.0, 0.01));
+    // Not in the source, from the PMI definitions: EAC = AC + (BAC - EV) = 4,300;
+    // TCPI(BAC) = (4,000 - 2,500) / (4,000 - 2,800) = 1.25.
+    assert!(close(m.eac_atypical, 4300.0, 1e-9));
+    assert!(close(m.tcpi_bac.expect("defined"), 1.25, 1e-9));
+    // Bottom-up: half a side and a side left at $1,000 a day.
+    assert!(close(m.etc, 1500.0, 1e-9));
+    assert!(close(m.eac_bottom_up, 4300.0, 1e-9));
+}
+
+/// Earned schedule (Lipke, "Schedule is Different", The Measurable News, 2003):
+/// ES = C + (EV - PV_C) / (PV_C+1 - PV_C). For the fence, C = 2 days (PV 2,000 <= EV
+/// 2,500 < PV 3,000), so ES = 2 + 500/1,000 = 2.5; AT = 3, PD = 4: SV(t) = -0.5,
+/// SPI(t) = 0.8333, TSPI = 1.5, IEAC(t) = 4 / 0.8333 = 4.8 days.
+#[test]
+fn earned_schedule_of_the_fence() {
+    let p = plan(FENCE);
+    let es = evm_of(&p, Some(0))
+        .program
+        .schedule
+        .expect("baseline has a span");
+    assert!(close(es.es, 2.5, 1e-9));
+    assert!(close(es.at, 3.0, 1e-9));
+    assert!(close(es.pd, 4.0, 1e-9));
+    assert!(close(es.sv_t, -0.5, 1e-9));
+    assert!(close(es.spi_t.expect("defined"), 2.5 / 3.0, 1e-9));
+    assert!(close(es.tspi.expect("defined"), 1.5, 1e-9));
+    assert!(close(es.ieac_t.expect("defined"), 4.8, 1e-9));
+    // ES falls during day 3 (Wednesday); the forecast finish is day 5 (Friday).
+    assert_eq!(es.es_date, Some(day(2)));
+    assert_eq!(es.ieac_t_date, Some(day(4)));
+}
+
+/// "Earned Schedule Management (ESM)", MPUG (mpug.com/articles/earned-schedule-
+/// management-esm): ten modules of $100,000 planned over 10 months, finished in 12 at
+/// $1.3M. At completion SV = 0 and SPI = 1.0 although the project is two months late;
+/// earned schedule gives ES = 10, AT = 12, SV(t) = -2, SPI(t) = 0.83. Here one month is
+/// modelled as one working day of a one-day week, so the months are the time unit.
+#[test]
+fn earned_schedule_at_completion_reports_the_lateness_spi_hides() {
+    let mut text = String::from(
+        "[program]\nname = \"Modules\"\nstart = 2027-01-04\nstatus_date = 2027-03-22\n\
+         [calendar.default]\nworkweek = [\"mon\"]\n[person.dev]\nrate = \"100000/day\"\n",
+    );
+    let mut baseline = String::from("[baseline.plan]\ntasks = [\n");
+    for m in 0..10 {
+        let after = if m > 0 {
+            format!("after = [\"m{}\"]\n", m - 1)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "[[task]]\nid = \"m{m}\"\neffort = \"1d\"\nassignee = \"dev\"\n{after}"
+        ));
+        let d = day(7 * m);
+        baseline.push_str(&format!(
+            "{{ id = \"m{m}\", start = {d}, finish = {d}, work = \"1d\", cost = 100000 }},\n"
+        ));
+    }
+    text.push_str(&baseline);
+    text.push_str("]\n");
+    // All ten modules done by week 12, at $130,000 each.
+    for m in 0..10 {
+        text.push_str(&format!(
+            "[[progress]]\ntask = \"m{m}\"\ndate = 2027-03-22\nstatus = \"done\"\nstarted = {}\nfinished = {}\ncost = 130000\n",
+            day(7 * m + 7 * (m / 5)),
+            day(7 * m + 7 * (m / 5)),
+        ));
+    }
+    let p = plan(&text);
+    let m = evm_of(&p, Some(0)).program;
+    assert_eq!(
+        (m.bac, m.pv, m.ev, m.ac),
+        (1_000_000.0, 1_000_000.0, 1_000_000.0, 1_300_000.0)
+    );
+    assert_eq!(m.sv, 0.0);
+    assert_eq!(m.spi, Some(1.0));
+    assert!(close(m.cv, -300_000.0, 1e-6));
+    let es = m.schedule.expect("span");
+    assert!(close(es.es, 10.0, 1e-9));
+    assert!(close(es.at, 12.0, 1e-9));
+    assert!(close(es.sv_t, -2.0, 1e-9));
+    assert!(close(es.spi_t.expect("defined"), 10.0 / 12.0, 1e-9));
+    // Finished late: planned remaining time is zero, so TSPI is undefined.
+    assert_eq!(es.tspi, None);
+}
+
+#[test]
+fn every_division_by_zero_is_undefined_rather_than_a_number() {
+    // As of the day before anything was planned or spent: PV = EV = AC = 0.
+    let mut p = plan(FENCE);
+    p.status_date = Some(day(-3));
+    let m = evm_of(&p, Some(0)).program;
+    assert_eq!((m.pv, m.ev, m.ac), (0.0, 0.0, 0.0));
+    assert_eq!(
+        (m.spi, m.cpi, m.eac_cpi, m.eac_composite, m.vac, m.tcpi_eac),
+        (None, None, None, None, None, None)
+    );
+    assert_eq!(m.tcpi_bac, Some(1.0));
+    let es = m.schedule.expect("span");
+    assert_eq!(es.es, 0.0);
+    assert_eq!(es.spi_t, None, "no time has elapsed");
+    assert_eq!(es.ieac_t, None);
+}
+
+#[test]
+fn without_a_baseline_the_plan_as_written_stands_in_and_unbaselined_work_earns_nothing() {
+    let p = plan(FENCE);
+    let r = evm_of(&p, None);
+    assert_eq!(r.baseline, None);
+    // The plan as written has the same dates and costs as the baseline here.
+    assert_eq!(
+        (r.program.pv, r.program.ev, r.program.bac),
+        (3000.0, 2500.0, 4000.0)
+    );
+    // A baseline missing side4: its work has no budget, so it earns no value.
+    let mut p2 = p.clone();
+    p2.baselines[0].tasks.pop();
+    let r = evm_of(&p2, Some(0));
+    assert_eq!(r.program.bac, 3000.0);
+    let side4 = r.tasks.iter().find(|t| t.task == "side4").expect("side4");
+    assert!(!side4.baselined);
+    assert_eq!(side4.metrics.ev, 0.0);
 }

@@ -13,6 +13,7 @@ mod resolve;
 pub mod schema;
 pub mod source;
 pub mod values;
+pub mod write;
 
 use std::path::{Component, Path, PathBuf};
 

@@ -25,7 +25,23 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "issue",
     "decision",
     "assumption",
+    "progress",
+    "baseline",
 ];
+pub(crate) const PROGRESS_KEYS: &[&str] = &[
+    "task",
+    "date",
+    "status",
+    "done",
+    "remaining",
+    "started",
+    "finished",
+    "cost",
+    "by",
+    "note",
+];
+pub(crate) const BASELINE_KEYS: &[&str] = &["saved", "tasks"];
+pub(crate) const BASELINE_TASK_KEYS: &[&str] = &["id", "start", "finish", "work", "cost"];
 pub(crate) const PROGRAM_KEYS: &[&str] = &[
     "name",
     "start",
@@ -33,6 +49,8 @@ pub(crate) const PROGRAM_KEYS: &[&str] = &[
     "status_date",
     "calendar",
     "description",
+    "budget",
+    "reserve",
 ];
 pub(crate) const DEFAULTS_KEYS: &[&str] = &["team", "parent"];
 pub(crate) const CALENDAR_KEYS: &[&str] =
@@ -66,6 +84,8 @@ pub(crate) const TASK_KEYS: &[&str] = &[
     "goals",
     "deliverables",
     "uses",
+    "cost",
+    "budget",
     "description",
 ];
 pub(crate) const MILESTONE_KEYS: &[&str] = &[
@@ -138,6 +158,8 @@ pub(crate) struct RawProgram {
     pub status_date: Option<S<NaiveDate>>,
     pub calendar: Option<S<String>>,
     pub description: Option<String>,
+    pub budget: Option<S<f64>>,
+    pub reserve: Option<S<f64>>,
     pub at: SourceRef,
 }
 
@@ -210,6 +232,8 @@ pub(crate) struct RawTask {
     pub goals: Vec<S<String>>,
     pub deliverables: Vec<S<String>>,
     pub uses: Vec<(S<String>, S<i64>)>,
+    pub cost: Option<S<f64>>,
+    pub budget: Option<S<f64>>,
     pub description: Option<String>,
     pub at: SourceRef,
 }
@@ -278,6 +302,39 @@ pub(crate) struct RawFile {
     pub goals: Vec<RawGoal>,
     pub deliverables: Vec<RawDeliverable>,
     pub raid: Vec<RawRaid>,
+    pub progress: Vec<RawProgress>,
+    pub baselines: Vec<RawBaseline>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawProgress {
+    pub task: S<String>,
+    pub date: S<NaiveDate>,
+    pub status: Option<S<String>>,
+    pub done: Option<S<f64>>,
+    pub remaining: Option<S<[Amount; 3]>>,
+    pub started: Option<S<NaiveDate>>,
+    pub finished: Option<S<NaiveDate>>,
+    pub cost: Option<S<f64>>,
+    pub by: Option<S<String>>,
+    pub note: Option<String>,
+    pub at: SourceRef,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawBaselineTask {
+    pub id: S<String>,
+    pub start: S<NaiveDate>,
+    pub finish: S<NaiveDate>,
+    pub work: Option<S<[Amount; 3]>>,
+    pub cost: Option<S<f64>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawBaseline {
+    pub name: S<String>,
+    pub saved: Option<S<NaiveDate>>,
+    pub tasks: Vec<RawBaselineTask>,
 }
 
 /// Reads one parsed file.
@@ -371,6 +428,14 @@ pub(crate) fn read_file(
             });
         }
     }
+    for (i, t) in array_tables(ctx, &top, "progress") {
+        if let Some(p) = read_progress(ctx, &t, i) {
+            raw.progress.push(p);
+        }
+    }
+    for (name, t) in keyed_tables(ctx, &top, "baseline") {
+        raw.baselines.push(read_baseline(ctx, name, &t));
+    }
     for (kind, key) in [
         (RaidKind::Risk, "risk"),
         (RaidKind::Issue, "issue"),
@@ -395,6 +460,8 @@ fn read_program(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>) -> RawProgram {
         status_date: t.date(ctx, "status_date"),
         calendar: t.string(ctx, "calendar"),
         description: t.string(ctx, "description").map(|s| s.v),
+        budget: t.money(ctx, "budget"),
+        reserve: t.money(ctx, "reserve"),
         at: ctx.at(t.span.clone()),
     };
     if t.get("start").is_none() {
@@ -924,6 +991,8 @@ fn read_task(
         goals: t.strings(ctx, "goals"),
         deliverables: t.strings(ctx, "deliverables"),
         uses,
+        cost: t.money(ctx, "cost"),
+        budget: t.money(ctx, "budget"),
         description: t.string(ctx, "description").map(|s| s.v),
         at: ctx.at(t.span.clone()),
         id,
@@ -990,31 +1059,7 @@ fn read_impact(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>) -> RawImpact {
             .help("write 30 % as 0.3"),
         );
     }
-    let cost = t.get("cost").and_then(|v| {
-        let at = ctx.at(v.span());
-        let parsed = match v.get_ref() {
-            DeValue::String(s) => values::parse_money(s),
-            DeValue::Integer(_) | DeValue::Float(_) => return t.number(ctx, "cost"),
-            other => Err(format!(
-                "expected an amount such as 25000 or \"25k\", found {}",
-                type_name(other)
-            )),
-        };
-        match parsed {
-            Ok(c) => Some(S { v: c, at }),
-            Err(msg) => {
-                ctx.push(
-                    Diagnostic::new(
-                        Code::InvalidValue,
-                        at,
-                        format!("invalid `cost` in {}", t.what),
-                    )
-                    .label(msg),
-                );
-                None
-            }
-        }
-    });
+    let cost = t.money(ctx, "cost");
     RawImpact {
         probability: probability.filter(|p| (0.0..=1.0).contains(&p.v)),
         delay: estimate(ctx, t, "delay"),
@@ -1128,4 +1173,128 @@ fn read_raid(
         affects: t.strings(ctx, "affects"),
         id,
     })
+}
+
+/// `done` as a fraction (0.4) or a percentage string ("40%").
+fn fraction(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>, key: &str) -> Option<S<f64>> {
+    let v = t.get(key)?;
+    let at = ctx.at(v.span());
+    let value = match v.get_ref() {
+        DeValue::String(s) => match s.trim().strip_suffix('%').map(|n| n.trim().parse::<f64>()) {
+            Some(Ok(p)) => Some(p / 100.0),
+            _ => None,
+        },
+        DeValue::Integer(_) | DeValue::Float(_) => t.number(ctx, key).map(|n| n.v),
+        _ => None,
+    };
+    match value {
+        Some(f) if (0.0..=1.0).contains(&f) => Some(S { v: f, at }),
+        _ => {
+            ctx.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    at,
+                    format!("invalid `{key}` in {}", t.what),
+                )
+                .label("expected a fraction from 0 to 1 (0.4) or a percentage (\"40%\")"),
+            );
+            None
+        }
+    }
+}
+
+fn read_progress(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>, index: usize) -> Option<RawProgress> {
+    let task = t.get("task").and_then(|_| t.string(ctx, "task"));
+    let what = match &task {
+        Some(id) => format!("progress of `{}`", id.v),
+        None => format!("progress #{}", index + 1),
+    };
+    let t = Tbl {
+        map: t.map,
+        span: t.span.clone(),
+        what,
+    };
+    t.check_keys(ctx, PROGRESS_KEYS);
+    if task.is_none() && t.get("task").is_none() {
+        t.missing(ctx, "task", "task = \"pay.api\"");
+    }
+    let date = t.date(ctx, "date");
+    if date.is_none() && t.get("date").is_none() {
+        t.missing(ctx, "date", "date = 2027-02-15");
+    }
+    let remaining = estimate(ctx, &t, "remaining");
+    if let Some(r) = &remaining
+        && r.v[0] != r.v[2]
+    {
+        ctx.push(
+            Diagnostic::new(Code::InvalidValue, r.at, "`remaining` is a single estimate")
+                .label("expected one duration such as \"5d\""),
+        );
+    }
+    let done = fraction(ctx, &t, "done");
+    Some(RawProgress {
+        task: task?,
+        date: date?,
+        status: t.string(ctx, "status"),
+        done,
+        remaining,
+        started: t.date(ctx, "started"),
+        finished: t.date(ctx, "finished"),
+        cost: t.money(ctx, "cost"),
+        by: t.string(ctx, "by"),
+        note: t.string(ctx, "note").map(|s| s.v),
+        at: ctx.at(t.span.clone()),
+    })
+}
+
+fn read_baseline(ctx: &mut Ctx<'_>, name: S<String>, t: &Tbl<'_, '_>) -> RawBaseline {
+    t.check_keys(ctx, BASELINE_KEYS);
+    let mut tasks = Vec::new();
+    if let Some(items) = t.array(ctx, "tasks") {
+        for item in items {
+            let Some(bt) = Tbl::of(ctx, item, format!("a task of baseline `{}`", name.v)) else {
+                continue;
+            };
+            bt.check_keys(ctx, BASELINE_TASK_KEYS);
+            let id = bt.required_string(ctx, "id", "id = \"pay.api\"");
+            let start = bt.date(ctx, "start");
+            let finish = bt.date(ctx, "finish");
+            if bt.get("start").is_none() {
+                bt.missing(ctx, "start", "start = 2027-01-11");
+            }
+            if bt.get("finish").is_none() {
+                bt.missing(ctx, "finish", "finish = 2027-01-22");
+            }
+            let work = estimate(ctx, &bt, "work");
+            let cost = bt.money(ctx, "cost");
+            if let (Some(id), Some(start), Some(finish)) = (id, start, finish) {
+                if finish.v < start.v {
+                    ctx.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            finish.at,
+                            format!(
+                                "baseline `{}` has `{}` finishing before it starts",
+                                name.v, id.v
+                            ),
+                        )
+                        .label(format!("finish {} is before start {}", finish.v, start.v)),
+                    );
+                    continue;
+                }
+                tasks.push(RawBaselineTask {
+                    id,
+                    start,
+                    finish,
+                    work,
+                    cost,
+                });
+            }
+        }
+    }
+    RawBaseline {
+        saved: t.date(ctx, "saved"),
+        tasks,
+        name,
+    }
 }

@@ -220,6 +220,34 @@ impl<'t, 'i> Tbl<'t, 'i> {
         }
     }
 
+    /// An amount of money: a number, or a string such as "25k", "1.2M", "25,000".
+    pub fn money(&self, ctx: &mut Ctx<'_>, key: &str) -> Option<S<f64>> {
+        let v = self.get(key)?;
+        let at = ctx.at(v.span());
+        let parsed = match v.get_ref() {
+            DeValue::String(s) => crate::values::parse_money(s),
+            DeValue::Integer(_) | DeValue::Float(_) => return self.number(ctx, key),
+            other => Err(format!(
+                "expected an amount such as 25000 or \"25k\", found {}",
+                type_name(other)
+            )),
+        };
+        match parsed {
+            Ok(m) => Some(S { v: m, at }),
+            Err(msg) => {
+                ctx.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        at,
+                        format!("invalid `{key}` in {}", self.what),
+                    )
+                    .label(msg),
+                );
+                None
+            }
+        }
+    }
+
     pub fn integer(&self, ctx: &mut Ctx<'_>, key: &str) -> Option<S<i64>> {
         let v = self.get(key)?;
         match v.get_ref() {

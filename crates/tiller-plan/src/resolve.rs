@@ -5,11 +5,12 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use tiller_core::{
-    Assignment, Assumption, AssumptionStatus, Calendar, CalendarIdx, DateRange, Decision,
-    DecisionStatus, DeliverableIdx, Dependency, Estimate, GoalIdx, Issue, IssueStatus, Lag,
-    Located, Money, Person, PersonIdx, Program, RaidLink, ResourceIdx, Risk, RiskImpact, RiskKind,
-    RiskResponse, RiskStatus, Severity, SharedResource, SourceRef, Task, TaskIdx, TaskKind, Team,
-    TeamIdx, Work, calendar::normalize_ranges,
+    Assignment, Assumption, AssumptionStatus, Baseline, BaselineTask, Calendar, CalendarIdx,
+    DateRange, Decision, DecisionStatus, DeliverableIdx, Dependency, Estimate, GoalIdx, Issue,
+    IssueStatus, Lag, Located, Money, Person, PersonIdx, Program, ProgressUpdate, RaidLink,
+    ResourceIdx, Risk, RiskImpact, RiskKind, RiskResponse, RiskStatus, Severity, SharedResource,
+    SourceRef, Task, TaskIdx, TaskKind, TaskStatus, Team, TeamIdx, Work,
+    calendar::normalize_ranges,
 };
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -768,6 +769,8 @@ impl<'a> Resolver<'a> {
                         Some((ResourceIdx(ri), units.v as u32))
                     })
                     .collect(),
+                fixed_cost: t.cost.as_ref().and_then(|c| money(c, &context, diags)),
+                budget: t.budget.as_ref().and_then(|c| money(c, &context, diags)),
                 description: t.description.clone(),
                 src: t.id.at,
             });
@@ -1148,6 +1151,183 @@ impl<'a> Resolver<'a> {
             .as_ref()
             .filter(|d| check_date(d, diags))
             .map(|d| d.v);
+
+        // Progress updates: the dated history of each task.
+        let mut progress = Vec::new();
+        for f in files {
+            for u in &f.progress {
+                let context = format!("the progress of `{}`", u.task.v);
+                let Some(ti) = task_names.resolve(&u.task, "a progress update", diags) else {
+                    continue;
+                };
+                let task = TaskIdx(ti);
+                if tasks[task.index()].kind == TaskKind::Summary {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            u.task.at,
+                            format!("progress reported on summary task `{}`", u.task.v),
+                        )
+                        .label("a summary's progress rolls up from its tasks")
+                        .help("report progress on the tasks inside it"),
+                    );
+                    continue;
+                }
+                if !check_date(&u.date, diags) {
+                    continue;
+                }
+                let status = u.status.as_ref().map(|s| {
+                    pick(
+                        Some(s),
+                        &[
+                            ("not_started", TaskStatus::NotStarted),
+                            ("in_progress", TaskStatus::InProgress),
+                            ("done", TaskStatus::Done),
+                        ],
+                        TaskStatus::NotStarted,
+                        &context,
+                        diags,
+                    )
+                });
+                let mut ok = true;
+                let mut bad =
+                    |at: SourceRef, message: String, label: String, diags: &mut Vec<Diagnostic>| {
+                        ok = false;
+                        diags.push(Diagnostic::new(Code::InvalidValue, at, message).label(label));
+                    };
+                for (name, d) in [("started", &u.started), ("finished", &u.finished)] {
+                    if let Some(d) = d
+                        && d.v > u.date.v
+                    {
+                        bad(
+                            d.at,
+                            format!("`{name}` is after the date of the update in {context}"),
+                            format!(
+                                "{} is after {}: an update reports what happened by its date",
+                                d.v, u.date.v
+                            ),
+                            diags,
+                        );
+                    }
+                }
+                if let (Some(s), Some(f)) = (&u.started, &u.finished)
+                    && f.v < s.v
+                {
+                    bad(
+                        f.at,
+                        format!("`finished` is before `started` in {context}"),
+                        format!("{} is before {}", f.v, s.v),
+                        diags,
+                    );
+                }
+                match (status, &u.done) {
+                    (Some(TaskStatus::Done), Some(d)) if d.v < 1.0 => bad(
+                        d.at,
+                        format!("{context} is `done` but `done` is below 1"),
+                        "a finished task is 100 % complete".into(),
+                        diags,
+                    ),
+                    (Some(TaskStatus::NotStarted), Some(d)) if d.v > 0.0 => bad(
+                        d.at,
+                        format!("{context} is `not_started` with work done"),
+                        "expected 0 for a task not started".into(),
+                        diags,
+                    ),
+                    _ => {}
+                }
+                if status == Some(TaskStatus::NotStarted)
+                    && let Some(st) = &u.started
+                {
+                    bad(
+                        st.at,
+                        format!("{context} is `not_started` but has a start date"),
+                        "remove `started`, or set `status = \"in_progress\"`".into(),
+                        diags,
+                    );
+                }
+                if !ok {
+                    continue;
+                }
+                progress.push(ProgressUpdate {
+                    task,
+                    date: u.date.v,
+                    status,
+                    done: u.done.as_ref().map(|d| d.v),
+                    remaining: u.remaining.as_ref().map(|r| to_days(&r.v[1])),
+                    started: u.started.as_ref().map(|d| d.v),
+                    finished: u.finished.as_ref().map(|d| d.v),
+                    cost: u.cost.as_ref().and_then(|c| money(c, &context, diags)),
+                    by: u
+                        .by
+                        .as_ref()
+                        .and_then(|p| person_names.resolve(p, &context, diags))
+                        .map(PersonIdx),
+                    note: u.note.clone(),
+                    src: u.at,
+                });
+            }
+        }
+        progress.sort_by_key(|u| (u.task, u.date));
+        for w in progress.windows(2) {
+            if w[0].task == w[1].task && w[0].date == w[1].date {
+                diags.push(
+                    Diagnostic::new(Code::InvalidValue, w[1].src, format!("two progress updates for `{}` on {}", tasks[w[1].task.index()].id, w[1].date))
+                        .label("second update on the same date")
+                        .also(w[0].src, "first update")
+                        .help("merge them into one update: the history keeps one report per task and date"),
+                );
+            }
+        }
+
+        // Baselines.
+        let mut baselines = Vec::new();
+        for f in files {
+            for b in &f.baselines {
+                let mut seen: HashMap<&str, SourceRef> = HashMap::new();
+                let mut entries = Vec::with_capacity(b.tasks.len());
+                for bt in &b.tasks {
+                    if let Some(first) = seen.insert(bt.id.v.as_str(), bt.id.at) {
+                        diags.push(
+                            Diagnostic::new(
+                                Code::DuplicateId,
+                                bt.id.at,
+                                format!("`{}` appears twice in baseline `{}`", bt.id.v, b.name.v),
+                            )
+                            .label("listed again here")
+                            .also(first, "first listed here"),
+                        );
+                        continue;
+                    }
+                    entries.push(BaselineTask {
+                        id: bt.id.v.clone(),
+                        task: task_names.get(&bt.id.v).map(TaskIdx),
+                        start: bt.start.v,
+                        finish: bt.finish.v,
+                        work: bt.work.as_ref().map_or(0.0, |w| to_days(&w.v[1])),
+                        cost: bt
+                            .cost
+                            .as_ref()
+                            .and_then(|c| money(c, "a baseline", diags))
+                            .unwrap_or(Money::ZERO),
+                    });
+                }
+                baselines.push(Baseline {
+                    name: b.name.v.clone(),
+                    saved: b.saved.as_ref().map(|d| d.v),
+                    tasks: entries,
+                    src: b.name.at,
+                });
+            }
+        }
+        let budget = pr
+            .budget
+            .as_ref()
+            .and_then(|m| money(m, "`[program]`", diags));
+        let reserve = pr
+            .reserve
+            .as_ref()
+            .and_then(|m| money(m, "`[program]`", diags));
+
         Some(Program {
             name: pr.name.as_ref().map_or_else(String::new, |n| n.v.clone()),
             description: pr.description.clone(),
@@ -1169,8 +1349,28 @@ impl<'a> Resolver<'a> {
             issues,
             decisions,
             assumptions,
+            budget,
+            reserve,
+            progress,
+            baselines,
         })
     }
+}
+
+/// A money amount from the plan; negative amounts are rejected.
+fn money(m: &S<f64>, context: &str, diags: &mut Vec<Diagnostic>) -> Option<Money> {
+    if m.v < 0.0 {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                m.at,
+                format!("negative amount in {context}"),
+            )
+            .label(format!("found {}", m.v)),
+        );
+        return None;
+    }
+    Money::from_units(m.v)
 }
 
 fn lag_of(dep: &RawDep, days_per_week: f64, diags: &mut Vec<Diagnostic>) -> Option<Lag> {

@@ -64,6 +64,18 @@ mod tests {
             raw::MITIGATED_KEYS,
         );
         assert_same(
+            "progress",
+            keys(&p["progress"]["items"]),
+            raw::PROGRESS_KEYS,
+        );
+        let baseline = &p["baseline"]["additionalProperties"];
+        assert_same("baseline", keys(baseline), raw::BASELINE_KEYS);
+        assert_same(
+            "baseline tasks",
+            keys(&baseline["properties"]["tasks"]["items"]),
+            raw::BASELINE_TASK_KEYS,
+        );
+        assert_same(
             "dependency tables",
             keys(&schema["$defs"]["dependencyTable"]),
             raw::DEP_KEYS,
