@@ -5,10 +5,12 @@
 //! - [`analysis`]: validating and scheduling, with engine problems turned into plan
 //!   diagnostics.
 //! - [`output`]: schedules as a readable table, JSON and CSV.
+//! - [`diff`]: comparing two versions of a plan (paths or git revisions).
 //! - [`tracking`]: baselines, variance and earned value.
 //! - [`examples`]: the bundled example programs.
 
 pub mod analysis;
+pub mod diff;
 pub mod examples;
 pub mod output;
 pub mod tracking;

@@ -17,7 +17,7 @@ mod track_cmd;
     name = "tiller",
     version,
     about = "Plans, schedules and forecasts multi-team programs from plan files",
-    after_help = "Exit codes: 0 success (warnings allowed), 1 the plan has errors, 2 usage or IO error."
+    after_help = "Exit codes: 0 success (warnings allowed), 1 the plan has errors, 2 usage or IO error, 3 `diff --fail-on-slip` found a larger slip."
 )]
 struct Cli {
     /// When to colour diagnostics.
@@ -92,6 +92,9 @@ enum Command {
     },
     /// Earned value and earned schedule against a baseline.
     Evm(track_cmd::EvmArgs),
+    /// Compare two versions of a plan: scope, estimates, links, dates, critical path,
+    /// budget and risks.
+    Diff(track_cmd::DiffArgs),
     /// Record, list and choose baselines.
     Baseline {
         #[command(subcommand)]
@@ -264,6 +267,7 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Evm(args) => track_cmd::evm(args, style),
+        Command::Diff(args) => track_cmd::diff(args, style),
         Command::Baseline { command } => track_cmd::baseline(command, style),
     }
 }

@@ -134,3 +134,64 @@ pub fn baseline(command: BaselineCommand, style: Style) -> anyhow::Result<ExitCo
         }
     }
 }
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The old plan's root file, then the new one; with --git, only the plan: the old
+    /// side is the plan as it was at REV.
+    #[arg(num_args = 1..=2, required = true)]
+    plans: Vec<String>,
+    /// Compare the plan as it was at this git revision with the working copy.
+    #[arg(long)]
+    git: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Exit with code 3 when the program finish or a milestone slips by more than this
+    /// many working days (for CI).
+    #[arg(long)]
+    fail_on_slip: Option<i64>,
+}
+
+/// Exit code when `--fail-on-slip` trips: the comparison worked, the plan slipped.
+pub const SLIPPED: u8 = 3;
+
+pub fn diff(args: DiffArgs, style: Style) -> anyhow::Result<ExitCode> {
+    use tiller_app::diff;
+    let (old, new, old_label, new_label) = match (&args.git, args.plans.as_slice()) {
+        (Some(rev), [plan]) => (
+            diff::load_at_revision(plan, rev)?,
+            workspace::load_plan(plan)?,
+            format!("{plan} at {rev}"),
+            format!("{plan} (working copy)"),
+        ),
+        (None, [old, new]) => (
+            workspace::load_plan(old)?,
+            workspace::load_plan(new)?,
+            old.clone(),
+            new.clone(),
+        ),
+        (Some(_), _) => anyhow::bail!("with --git, give one plan: `tiller diff PLAN --git REV`"),
+        (None, _) => anyhow::bail!("give two plans, or one plan and --git REV"),
+    };
+    let (old, new) = match diff::analyze_pair(old, new) {
+        Ok(pair) => pair,
+        Err(r) => return Ok(rejected(r, style)),
+    };
+    let d = diff::diff(&old, &new);
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&d)?;
+        s.push('\n');
+        s
+    } else {
+        diff::render(&d, &old_label, &new_label)
+    };
+    write_output(None, &text)?;
+    match args.fail_on_slip {
+        Some(limit) if d.worst_slip() > limit => {
+            eprintln!("slipped {} working days (limit {limit})", d.worst_slip());
+            Ok(ExitCode::from(SLIPPED))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}

@@ -373,3 +373,84 @@ fn baselines_are_saved_next_to_the_plan_never_silently_replaced() {
     assert!(text(&unknown.stderr).contains("available: v1"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn diff_reports_every_kind_of_change_and_fails_ci_on_slips() {
+    let dir = fixtures().join("diff");
+    let out = run(&dir, &["diff", "old.toml", "new.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_matches_file(&dir.join("expected.txt"), &text(&out.stdout));
+    let json = run(&dir, &["diff", "--json", "old.toml", "new.toml"]);
+    let d: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(d["tasks_added"][0]["id"], "seo");
+    assert_eq!(
+        d["reestimated"][0]["old"],
+        serde_json::json!([4.0, 4.0, 4.0])
+    );
+    assert_eq!(
+        d["reestimated"][0]["new"],
+        serde_json::json!([3.0, 5.0, 8.0])
+    );
+    assert_eq!(d["links_changed"][0]["old"], "SS+1d");
+    assert_eq!(d["milestones"][0]["slip"], 2);
+    assert_eq!(d["finish"]["slip"], 2);
+    assert_eq!(d["risks_opened"], serde_json::json!(["R-CDN"]));
+    assert_eq!(d["risks_closed"], serde_json::json!(["R-COPY"]));
+    assert_eq!(d["budget"]["planned_cost_old"], 4800.0);
+    assert_eq!(d["budget"]["planned_cost_new"], 5900.0);
+    let gate = |limit: &str| {
+        run(
+            &dir,
+            &["diff", "--fail-on-slip", limit, "old.toml", "new.toml"],
+        )
+        .status
+        .code()
+    };
+    assert_eq!(gate("2"), Some(0));
+    assert_eq!(gate("1"), Some(3));
+    let same = run(&dir, &["diff", "old.toml", "old.toml"]);
+    assert!(text(&same.stdout).contains("No changes"));
+}
+
+#[test]
+fn diff_reads_the_old_side_from_a_git_revision() {
+    let dir = std::env::temp_dir().join(format!("tiller-git-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("teams")).expect("temp dir");
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .current_dir(&dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .expect("git runs")
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    let root = "include = [\"teams/a.toml\"]\n[program]\nname = \"g\"\nstart = 2027-01-04\n";
+    std::fs::write(dir.join("plan.toml"), root).expect("write");
+    std::fs::write(
+        dir.join("teams/a.toml"),
+        "[[task]]\nid = \"a\"\nduration = \"2d\"\n",
+    )
+    .expect("write");
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "first"]);
+    // The included file changes in the working copy only.
+    std::fs::write(
+        dir.join("teams/a.toml"),
+        "[[task]]\nid = \"a\"\nduration = \"5d\"\n",
+    )
+    .expect("write");
+    let out = run(&dir, &["diff", "--json", "plan.toml", "--git", "HEAD"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(d["reestimated"][0]["id"], "a");
+    assert_eq!(d["finish"]["slip"], 3);
+}

@@ -8,11 +8,13 @@
 //! - [`cpm`]: the critical-path method over a dependency network, from a status date.
 //! - [`cost`]: labour and fixed costs.
 //! - [`evm`]: earned value and earned schedule against a baseline.
+//! - [`diff`]: what changed between two versions of a plan.
 
 pub mod baseline;
 pub mod calendars;
 pub mod cost;
 pub mod cpm;
+pub mod diff;
 pub mod evm;
 pub mod profile;
 pub mod tick;
