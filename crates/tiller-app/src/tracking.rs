@@ -144,6 +144,21 @@ pub fn evm_table(program: &Program, r: &EvmReport) -> String {
     for (name, value, what) in rows {
         out.push_str(&format!("{name:<6} {value:>16}  {what}\n"));
     }
+    if let Some(budget) = r.budget {
+        out.push_str(&format!(
+            "Budget {:>16}  authorised; BAC is {} of it{}\n",
+            money(budget),
+            index(Some(m.bac / budget)).replace("n/a", "-"),
+            r.reserve
+                .map(|x| format!(", management reserve {} on top", money(x)))
+                .unwrap_or_default()
+        ));
+    } else if let Some(reserve) = r.reserve {
+        out.push_str(&format!(
+            "Reserve {:>15}  management reserve\n",
+            money(reserve)
+        ));
+    }
     if let Some(es) = &m.schedule {
         out.push_str(&format!(
             "\nEarned schedule (working days from the baseline start)\n\

@@ -100,6 +100,9 @@ pub struct TaskEvm {
     pub task: String,
     /// Whether the task has a baseline entry; work without one earns no value.
     pub baselined: bool,
+    /// The budget the plan gives this task or workstream, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f64>,
     #[serde(flatten)]
     pub metrics: Metrics,
 }
@@ -111,6 +114,9 @@ pub struct EvmReport {
     /// without progress) stand in.
     pub baseline: Option<String>,
     pub currency: String,
+    /// The program's authorised budget and management reserve, as planned.
+    pub budget: Option<f64>,
+    pub reserve: Option<f64>,
     pub program: Metrics,
     pub workstreams: Vec<TaskEvm>,
     pub tasks: Vec<TaskEvm>,
@@ -460,6 +466,7 @@ pub fn evaluate(input: &EvmInput<'_>) -> EvmReport {
         workstreams.push(TaskEvm {
             task: t.id.clone(),
             baselined: true,
+            budget: t.budget.map(|m| m.as_units()),
             metrics: metrics(&leaves, at_w, sched),
         });
     }
@@ -471,6 +478,7 @@ pub fn evaluate(input: &EvmInput<'_>) -> EvmReport {
         .map(|(i, t)| TaskEvm {
             task: t.id.clone(),
             baselined: baselined[i],
+            budget: t.budget.map(|m| m.as_units()),
             metrics: metrics(&[&lines[i]], at_w, None),
         })
         .collect();
@@ -482,6 +490,8 @@ pub fn evaluate(input: &EvmInput<'_>) -> EvmReport {
         as_of: input.as_of,
         baseline: input.baseline.map(|b| b.name.clone()),
         currency: program.currency.clone(),
+        budget: program.budget.map(|m| m.as_units()),
+        reserve: program.reserve.map(|m| m.as_units()),
         program: program_metrics,
         workstreams,
         tasks,
