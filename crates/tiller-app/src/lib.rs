@@ -10,9 +10,12 @@
 //! - [`examples`]: the bundled example programs.
 
 pub mod analysis;
+pub mod bundle;
 pub mod diff;
 pub mod examples;
+pub mod forecasting;
 pub mod output;
+pub mod throughput;
 pub mod tracking;
 pub mod workspace;
 

@@ -73,6 +73,7 @@ fn main() {
             seed: 1,
             people: (n / 20).max(5),
             links_per_task: 3.0,
+            risks: None,
         };
         let text = tiller_plan::generate::generate(&options).expect("valid options");
         let mut parse = Vec::new();
@@ -132,6 +133,7 @@ fn main() {
         seed: 1,
         people: 500,
         links_per_task: 3.0,
+        risks: None,
     };
     let text = tiller_plan::generate::generate(&options).expect("valid options");
     std::fs::write(&plan, text).expect("write plan");

@@ -10,6 +10,9 @@ use tiller_app::analysis::Rejected;
 use tiller_app::{examples, output, workspace};
 use tiller_plan::{Diagnostic, SourceMap, Style};
 
+mod forecast_cmd;
+mod interop_cmd;
+mod server_cmd;
 mod track_cmd;
 
 #[derive(Parser)]
@@ -80,6 +83,9 @@ enum Command {
         /// Average dependencies per task.
         #[arg(long, default_value_t = 3.0)]
         links: f64,
+        /// Risks in the register (default: one per 300 tasks).
+        #[arg(long)]
+        risks: Option<usize>,
         /// Write to this file instead of standard output.
         #[arg(short, long)]
         output: Option<String>,
@@ -89,7 +95,20 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Instead, start a server on 127.0.0.1 with the example program loaded into a
+        /// fresh embedded SQLite database (prints a user, password and API token).
+        #[arg(long, conflicts_with = "json")]
+        serve: bool,
+        /// With --serve: the address to listen on (default 127.0.0.1:8080).
+        #[arg(long, requires = "serve")]
+        bind: Option<String>,
     },
+    /// Monte Carlo forecast: P-dates per milestone, probability of meeting promises, cost
+    /// distribution, what drives the finish, and the risk tornado.
+    Forecast(forecast_cmd::ForecastArgs),
+    /// Throughput forecast for an agile team: when N items will be done, or how many
+    /// will be done by a date, from the team's weekly history.
+    Throughput(forecast_cmd::ThroughputArgs),
     /// Earned value and earned schedule against a baseline.
     Evm(track_cmd::EvmArgs),
     /// Compare two versions of a plan: scope, estimates, links, dates, critical path,
@@ -100,6 +119,21 @@ enum Command {
         #[command(subcommand)]
         command: track_cmd::BaselineCommand,
     },
+    /// Import a Microsoft Project XML, Primavera XER, GanttProject or Jira CSV file as a plan.
+    Import(interop_cmd::ImportArgs),
+    /// Export a plan's schedule as Microsoft Project XML, iCalendar, CSV or JSON.
+    Export(interop_cmd::ExportArgs),
+    /// Run the multi-user server: JSON API and webhooks over SQLite or PostgreSQL.
+    Serve(server_cmd::ServeArgs),
+    /// Create a new server's administrator with its one-time setup token.
+    Setup(server_cmd::SetupArgs),
+    /// Log in to a server and print a new API token.
+    Token(server_cmd::TokenArgs),
+    /// Upload a plan to a server as a new revision (rejected with diagnostics if it
+    /// does not check).
+    Push(server_cmd::PushArgs),
+    /// Write a program from a server, with the progress and RAID entered there, to files.
+    Pull(server_cmd::PullArgs),
 }
 
 fn main() -> ExitCode {
@@ -234,6 +268,7 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
             seed,
             people,
             links,
+            risks,
             output: out,
         } => {
             let options = tiller_plan::generate::Options {
@@ -241,12 +276,16 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
                 seed,
                 people: people.unwrap_or((tasks / 20).max(5)),
                 links_per_task: links,
+                risks,
             };
             let text = tiller_plan::generate::generate(&options)?;
             write_output(out.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { json } => {
+        Command::Demo {
+            serve: true, bind, ..
+        } => server_cmd::demo_serve(bind),
+        Command::Demo { json, .. } => {
             let example = &examples::DEMO;
             let a = match tiller_app::analyze(examples::load(example)) {
                 Ok(a) => a,
@@ -266,8 +305,17 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
             write_output(None, &text)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Forecast(args) => forecast_cmd::forecast(args, style),
+        Command::Throughput(args) => forecast_cmd::throughput(args, style),
         Command::Evm(args) => track_cmd::evm(args, style),
         Command::Diff(args) => track_cmd::diff(args, style),
         Command::Baseline { command } => track_cmd::baseline(command, style),
+        Command::Import(args) => interop_cmd::import(args),
+        Command::Export(args) => interop_cmd::export(args, style),
+        Command::Serve(args) => server_cmd::serve(args),
+        Command::Setup(args) => server_cmd::setup(args),
+        Command::Token(args) => server_cmd::token(args),
+        Command::Push(args) => server_cmd::push(args),
+        Command::Pull(args) => server_cmd::pull(args),
     }
 }

@@ -454,3 +454,91 @@ fn diff_reads_the_old_side_from_a_git_revision() {
     assert_eq!(d["reestimated"][0]["id"], "a");
     assert_eq!(d["finish"]["slip"], 3);
 }
+
+#[test]
+fn forecast_json_has_the_promised_fields_and_is_reproducible() {
+    let args = [
+        "forecast",
+        "--json",
+        "--iterations",
+        "2000",
+        "--seed",
+        "42",
+        "examples/checkout/program.toml",
+    ];
+    let a = run(&repo(), &args);
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a.stderr));
+    let b = run(&repo(), &args);
+    assert_eq!(a.stdout, b.stdout, "same seed, same bytes");
+    let doc: serde_json::Value = serde_json::from_slice(&a.stdout).expect("JSON");
+    let milestones = doc["milestones"].as_array().expect("milestones");
+    assert_eq!(milestones[0]["id"], "program");
+    for m in milestones {
+        for key in ["p10", "p50", "p80", "p90", "p95", "mean"] {
+            assert!(m[key].is_string(), "{key} in {m}");
+        }
+        assert!(m.get("probability_on_time").is_some() && m.get("promised").is_some());
+        assert!(m["p10"].as_str() <= m["p50"].as_str() && m["p50"].as_str() <= m["p95"].as_str());
+    }
+    let ga = milestones.iter().find(|m| m["id"] == "m.ga").expect("GA");
+    assert_eq!(ga["promised"], "2027-06-25");
+    let tasks = doc["tasks"].as_array().expect("tasks");
+    assert!(tasks.iter().all(|t| t["criticality"].is_number()
+        && t["cruciality"].is_number()
+        && t["ssi"].is_number()));
+    assert!(doc["cost"]["p80"].as_f64() >= doc["cost"]["p50"].as_f64());
+    assert!(!doc["tornado"].as_array().expect("tornado").is_empty());
+    let table = run(
+        &repo(),
+        &[
+            "forecast",
+            "--iterations",
+            "500",
+            "examples/checkout/program.toml",
+        ],
+    );
+    assert!(text(&table.stdout).contains("WHAT DRIVES THE FINISH"));
+}
+
+#[test]
+fn throughput_answers_when_and_how_many() {
+    let plan = "examples/checkout/program.toml";
+    let when = run(
+        &repo(),
+        &[
+            "throughput",
+            plan,
+            "--team",
+            "web",
+            "--items",
+            "24",
+            "--json",
+        ],
+    );
+    assert_eq!(when.status.code(), Some(0), "{}", text(&when.stderr));
+    let w: serde_json::Value = serde_json::from_slice(&when.stdout).expect("JSON");
+    assert!(w["p50"].as_str() <= w["p85"].as_str() && w["p85"].as_str() <= w["p95"].as_str());
+    assert_eq!(w["from"], "2027-02-16");
+    let many = run(
+        &repo(),
+        &[
+            "throughput",
+            plan,
+            "--team",
+            "web",
+            "--by",
+            "2027-04-30",
+            "--json",
+        ],
+    );
+    let h: serde_json::Value = serde_json::from_slice(&many.stdout).expect("JSON");
+    // Confidence costs items: "at least X" falls as the confidence rises.
+    assert!(h["p50"].as_f64() >= h["p85"].as_f64() && h["p85"].as_f64() >= h["p95"].as_f64());
+    assert_eq!(h["weeks"], 10);
+    let no_history = run(
+        &repo(),
+        &["throughput", plan, "--team", "qa", "--items", "5"],
+    );
+    assert_eq!(no_history.status.code(), Some(2));
+    assert!(text(&no_history.stderr).contains("no throughput history"));
+}

@@ -92,6 +92,60 @@ pub struct Program {
     pub progress: Vec<ProgressUpdate>,
     /// Named baselines in plan order.
     pub baselines: Vec<Baseline>,
+    pub forecast: ForecastSettings,
+    /// Named what-if overlays, in plan order.
+    pub scenarios: Vec<Scenario>,
+}
+
+/// A what-if: changes applied on top of the plan before forecasting it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+    /// A later (or earlier) start for the whole program.
+    pub start: Option<NaiveDate>,
+    /// Tasks cut from scope (their dependents no longer wait for them).
+    pub remove: Vec<TaskIdx>,
+    /// Risks assumed mitigated: their post-mitigation impact applies (or, without one,
+    /// they are closed).
+    pub mitigate: Vec<usize>,
+    /// New estimates for tasks, keeping each task's kind of work.
+    pub estimates: Vec<(TaskIdx, Estimate)>,
+    /// People added to teams (full time, on the team calendar).
+    pub add_people: Vec<(TeamIdx, u32)>,
+    pub src: SourceRef,
+}
+
+/// How three-point estimates are turned into a distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Distribution {
+    /// Beta-PERT with the given shape (4 is the classic PERT weighting).
+    Pert {
+        shape: f64,
+    },
+    Triangular,
+}
+
+/// `[forecast]`: defaults for Monte Carlo forecasts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastSettings {
+    pub distribution: Distribution,
+    /// Strength (0..=1) of the estimation bias each team's tasks share: the correlation
+    /// between the percentile draws of two tasks of the same team.
+    pub correlation: f64,
+    pub iterations: Option<u32>,
+    pub seed: Option<u64>,
+}
+
+impl Default for ForecastSettings {
+    fn default() -> Self {
+        ForecastSettings {
+            distribution: Distribution::Pert { shape: 4.0 },
+            correlation: 0.0,
+            iterations: None,
+            seed: None,
+        }
+    }
 }
 
 impl Program {
@@ -132,6 +186,9 @@ pub struct Team {
     /// Everyone whose `team` is this one, in plan order.
     pub members: Vec<PersonIdx>,
     pub calendar: Option<CalendarIdx>,
+    /// Items (or points) finished in each recent week, oldest first: the history
+    /// throughput forecasts sample from.
+    pub throughput: Vec<f64>,
     pub src: SourceRef,
 }
 
@@ -192,12 +249,17 @@ pub enum Work {
     Effort(Estimate),
     /// Working days on the task's calendar, whoever works on it.
     Duration(Estimate),
+    /// A backlog of items (or points) the owning team works through at its measured
+    /// weekly throughput. The estimate is the duration that throughput implies, in
+    /// working days (its mean, as a single value).
+    Items { count: f64, duration: Estimate },
 }
 
 impl Work {
     pub fn estimate(&self) -> &Estimate {
         match self {
             Work::Effort(e) | Work::Duration(e) => e,
+            Work::Items { duration, .. } => duration,
         }
     }
 }
@@ -314,6 +376,8 @@ pub struct Task {
     pub fixed_cost: Option<Money>,
     /// Budget of a summary task (workstream).
     pub budget: Option<Money>,
+    /// This task's own distribution, overriding `[forecast] distribution`.
+    pub distribution: Option<Distribution>,
     pub description: Option<String>,
     pub src: SourceRef,
 }

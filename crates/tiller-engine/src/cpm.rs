@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use tiller_core::{DepKind, Lag, Program, SourceRef, TaskIdx, TaskKind, TaskStatus, Work};
 
 use crate::calendars::{FULL_DAY, ProfileKey, Profiles};
-use crate::profile::{Day, Profile};
+use crate::profile::{Day, Profile, WorkCalendar};
 use crate::tick::{Occupancy, Tick, WorkAxis, date_of, day_of, end_of, is_end, start_of};
 
 /// Schedules that run past this many days from the program start are rejected: no real
@@ -29,15 +29,15 @@ pub enum NodeRole {
 }
 
 #[derive(Debug, Clone)]
-struct Node {
-    task: TaskIdx,
-    role: NodeRole,
-    profile: u32,
+pub(crate) struct Node {
+    pub(crate) task: TaskIdx,
+    pub(crate) role: NodeRole,
+    pub(crate) profile: u32,
     /// Work still to schedule: all of it, or what remains of a task in progress.
-    req: i64,
+    pub(crate) req: i64,
     not_before: Option<Tick>,
     finish_by: Option<Tick>,
-    progress: NodeProgress,
+    pub(crate) progress: NodeProgress,
 }
 
 /// What the reported progress fixes about a node.
@@ -51,6 +51,13 @@ pub enum NodeProgress {
     Finished { start: Tick, finish: Tick },
 }
 
+/// The early times of one forward pass.
+pub(crate) struct Times<'a> {
+    pub(crate) es: &'a [Tick],
+    pub(crate) ef: &'a [Tick],
+    pub(crate) first_child: &'a [u32],
+}
+
 /// Why an edge exists: a dependency the user wrote, or the summary structure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EdgeOrigin {
@@ -60,16 +67,16 @@ pub enum EdgeOrigin {
 
 /// One end of a link as the passes see it: the node at the other end and the link.
 #[derive(Debug, Clone, Copy)]
-struct Link {
-    node: u32,
-    kind: DepKind,
+pub(crate) struct Link {
+    pub(crate) node: u32,
+    pub(crate) kind: DepKind,
     structural: bool,
     /// The node at the other end is a summary's start or finish.
     dummy: bool,
     /// From a summary's child to the summary's first-start node, which takes the
     /// earliest of its children's starts (not the latest, as every other link does).
-    min: bool,
-    lag: Lag,
+    pub(crate) min: bool,
+    pub(crate) lag: Lag,
 }
 
 #[derive(Debug, Clone)]
@@ -84,10 +91,10 @@ struct Edge {
 
 /// The nodes of one task: a leaf or milestone is one node in all three roles.
 #[derive(Debug, Clone, Copy)]
-struct TaskNodes {
-    start: u32,
-    finish: u32,
-    first: u32,
+pub(crate) struct TaskNodes {
+    pub(crate) start: u32,
+    pub(crate) finish: u32,
+    pub(crate) first: u32,
 }
 
 /// One step of a dependency cycle: a task (or a summary's start or finish) and the link
@@ -183,12 +190,12 @@ impl Schedule {
 /// The dependency network of a program, ready to be scheduled (repeatedly, with other
 /// durations, by the forecaster).
 pub struct Network {
-    origin: NaiveDate,
+    pub(crate) origin: NaiveDate,
     /// End of the status date, when progress applies: unfinished work goes after it.
     status_end: Option<Tick>,
-    profiles: Vec<Profile>,
-    axis: Profile,
-    nodes: Vec<Node>,
+    pub(crate) profiles: Vec<Profile>,
+    pub(crate) axis: Profile,
+    pub(crate) nodes: Vec<Node>,
     /// Links grouped by successor (`in_adj`, naming the predecessor) and by predecessor
     /// (`out_adj`, naming the successor), stored contiguously for the passes.
     in_start: Vec<u32>,
@@ -196,10 +203,10 @@ pub struct Network {
     out_start: Vec<u32>,
     out_adj: Vec<Link>,
     /// Node ids in topological order.
-    order: Vec<u32>,
+    pub(crate) order: Vec<u32>,
     /// Per task: its node (leaf, milestone) or its start, finish and first-start nodes
     /// (summary).
-    task_nodes: Vec<TaskNodes>,
+    pub(crate) task_nodes: Vec<TaskNodes>,
     /// Tasks ordered children before parents, for roll-ups.
     rollup_order: Vec<TaskIdx>,
     missable: Vec<(TaskIdx, NaiveDate, SourceRef, bool)>,
@@ -441,23 +448,30 @@ impl Network {
         }
     }
 
-    /// Schedules with the given work per node (thousandths of a day; 0 = milestone).
-    pub fn schedule_with(&self, reqs: &[i64]) -> Result<Schedule, Vec<ScheduleError>> {
-        let n = self.nodes.len();
-        let axis = WorkAxis {
-            calendar: &self.axis,
-        };
+    /// The forward pass: early start and finish of every node, and for each summary's
+    /// first-start node the child that starts first. Generic over the calendar form so
+    /// the forecaster can run it on precomputed tables.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn forward<P: WorkCalendar>(
+        &self,
+        profiles: &[P],
+        axis: &P,
+        reqs: &[i64],
+        live: Option<&[bool]>,
+        es: &mut [Tick],
+        ef: &mut [Tick],
+        first_child: &mut [u32],
+    ) -> Result<(), Vec<ScheduleError>> {
+        let axis = WorkAxis { calendar: axis };
         let too_far = end_of(MAX_DAYS);
         let mut errors = Vec::new();
-
         // Forward pass. Conversions from a bound to a start are monotone, so each node
         // takes the latest raw bound per kind of end first and converts once.
-        let mut es = vec![0 as Tick; n];
-        let mut ef = vec![0 as Tick; n];
-        // For a summary's first-start node: the child node that starts first.
-        let mut first_child = vec![u32::MAX; n];
         for &v in &self.order {
             let v = v as usize;
+            if live.is_some_and(|l| !l[v]) {
+                continue;
+            }
             let node = &self.nodes[v];
             if node.role == NodeRole::SummaryFirst {
                 let mut best: Option<(Tick, u32)> = None;
@@ -478,7 +492,10 @@ impl Network {
                 ef[v] = finish;
                 continue;
             }
-            let occ = self.occupancy(v, reqs);
+            let occ = Occupancy {
+                profile: &profiles[node.profile as usize],
+                req: reqs[v],
+            };
             let mut start_bound = start_of(0);
             if let Some(nb) = node.not_before {
                 start_bound = start_bound.max(nb);
@@ -533,6 +550,34 @@ impl Network {
             errors.dedup();
             return Err(errors);
         }
+
+        if !errors.is_empty() {
+            errors.dedup();
+            return Err(errors);
+        }
+        Ok(())
+    }
+
+    /// Schedules with the given work per node (thousandths of a day; 0 = milestone).
+    pub fn schedule_with(&self, reqs: &[i64]) -> Result<Schedule, Vec<ScheduleError>> {
+        let n = self.nodes.len();
+        let axis = WorkAxis {
+            calendar: &self.axis,
+        };
+
+        let mut es = vec![0 as Tick; n];
+        let mut ef = vec![0 as Tick; n];
+        let mut first_child = vec![u32::MAX; n];
+        self.forward(
+            &self.profiles,
+            &self.axis,
+            reqs,
+            None,
+            &mut es,
+            &mut ef,
+            &mut first_child,
+        )?;
+        let mut errors = Vec::new();
 
         let finish = self
             .nodes
@@ -796,11 +841,65 @@ impl Network {
         })
     }
 
-    fn links_in(&self, v: usize) -> impl Iterator<Item = &Link> {
+    /// Whether `link` alone would place node `v` where the forward pass put it: the
+    /// link that drives `v`.
+    pub(crate) fn drives<P: WorkCalendar>(
+        &self,
+        profiles: &[P],
+        axis: &P,
+        reqs: &[i64],
+        t: &Times<'_>,
+        v: usize,
+        link: &Link,
+    ) -> bool {
+        if link.min {
+            return t.first_child[v] == link.node;
+        }
+        let occ = Occupancy {
+            profile: &profiles[self.nodes[v].profile as usize],
+            req: reqs[v],
+        };
+        let p = link.node as usize;
+        let from = if link.kind.from_finish() {
+            t.ef[p]
+        } else {
+            t.es[p]
+        };
+        let at = WorkAxis { calendar: axis }
+            .add_lag(from, link.lag)
+            .and_then(|x| {
+                if link.kind.to_finish() {
+                    occ.start_for_finish_after(x)
+                } else {
+                    occ.start_after(x)
+                }
+            });
+        at == Some(t.es[v])
+    }
+
+    /// Nodes whose early dates can matter to a real task or milestone: every task and
+    /// milestone, and the summary nodes some of them depend on. (A summary's finish
+    /// that nothing follows, say, is dead weight for a forward pass.)
+    pub(crate) fn live_nodes(&self) -> Vec<bool> {
+        let mut live: Vec<bool> = self
+            .nodes
+            .iter()
+            .map(|n| n.role == NodeRole::Task)
+            .collect();
+        for &v in self.order.iter().rev() {
+            let v = v as usize;
+            if !live[v] && self.links_out(v).any(|l| live[l.node as usize]) {
+                live[v] = true;
+            }
+        }
+        live
+    }
+
+    pub(crate) fn links_in(&self, v: usize) -> impl Iterator<Item = &Link> {
         self.in_adj[self.in_start[v] as usize..self.in_start[v + 1] as usize].iter()
     }
 
-    fn links_out(&self, v: usize) -> impl Iterator<Item = &Link> {
+    pub(crate) fn links_out(&self, v: usize) -> impl Iterator<Item = &Link> {
         self.out_adj[self.out_start[v] as usize..self.out_start[v + 1] as usize].iter()
     }
 
@@ -823,29 +922,13 @@ impl Network {
         times: &[TaskTimes],
         finish: Tick,
     ) -> Vec<Vec<TaskIdx>> {
-        let axis = WorkAxis {
-            calendar: &self.axis,
+        let times_of = Times {
+            es,
+            ef,
+            first_child,
         };
-        // Whether a link alone would place its successor where it is.
         let drives = |v: usize, link: &Link| {
-            if link.min {
-                return first_child[v] == link.node;
-            }
-            let occ = self.occupancy(v, reqs);
-            let p = link.node as usize;
-            let from = if link.kind.from_finish() {
-                ef[p]
-            } else {
-                es[p]
-            };
-            let at = axis.add_lag(from, link.lag).and_then(|t| {
-                if link.kind.to_finish() {
-                    occ.start_for_finish_after(t)
-                } else {
-                    occ.start_after(t)
-                }
-            });
-            at == Some(es[v])
+            self.drives(&self.profiles, &self.axis, reqs, &times_of, v, link)
         };
         let is_critical = |v: usize| times[self.nodes[v].task.index()].critical;
         let mut paths = Vec::new();

@@ -25,7 +25,8 @@ pub struct TaskRef {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reestimate {
     pub id: String,
-    /// `effort` or `duration` (the new plan's kind of work).
+    /// `effort`, `duration` or `items` (the new plan's kind of work; for items, the
+    /// estimates are the durations the backlog implies).
     pub work: &'static str,
     /// Optimistic, likely and pessimistic days, before and after.
     pub old: [f64; 3],
@@ -201,6 +202,7 @@ pub fn compare(old: &Side<'_>, new: &Side<'_>) -> PlanDiff {
                 work: match b {
                     Work::Effort(_) => "effort",
                     Work::Duration(_) => "duration",
+                    Work::Items { .. } => "items",
                 },
                 old: three(a),
                 new: three(b),

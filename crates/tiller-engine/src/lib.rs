@@ -8,6 +8,7 @@
 //! - [`cpm`]: the critical-path method over a dependency network, from a status date.
 //! - [`cost`]: labour and fixed costs.
 //! - [`evm`]: earned value and earned schedule against a baseline.
+//! - [`forecast`]: Monte Carlo dates, costs, sensitivities and risk tornado.
 //! - [`diff`]: what changed between two versions of a plan.
 
 pub mod baseline;
@@ -16,6 +17,7 @@ pub mod cost;
 pub mod cpm;
 pub mod diff;
 pub mod evm;
+pub mod forecast;
 pub mod profile;
 pub mod tick;
 

@@ -17,6 +17,34 @@ use chrono::{Datelike, NaiveDate};
 /// Day number relative to the program's start date (day 0). Negative before it.
 pub type Day = i64;
 
+/// What the schedulers need to know of a work-rate profile. [`Profile`] answers from
+/// its compact weekly-pattern form; [`DenseProfile`] from tables over a fixed span,
+/// which is faster when the same network is scheduled thousands of times.
+pub trait WorkCalendar {
+    /// Work rate on one day.
+    fn rate(&self, day: Day) -> i64;
+    /// Work available on days `0 .. day` (negative before day 0).
+    fn cum(&self, day: Day) -> i64;
+    /// The smallest day `x` with `cum(x) >= value`.
+    fn first_reaching(&self, value: i64) -> Option<Day>;
+
+    /// The first day on or after `day` with work.
+    fn next_working(&self, day: Day) -> Option<Day> {
+        if self.rate(day) > 0 {
+            return Some(day);
+        }
+        self.first_reaching(self.cum(day) + 1).map(|x| x - 1)
+    }
+
+    /// The last day on or before `day` with work.
+    fn prev_working(&self, day: Day) -> Option<Day>;
+
+    /// The day on which `req` units of work starting on `start` are complete.
+    fn finish_day(&self, start: Day, req: i64) -> Option<Day> {
+        self.first_reaching(self.cum(start) + req).map(|x| x - 1)
+    }
+}
+
 /// A rate per day and its running total, over all days.
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -100,6 +128,16 @@ impl Profile {
         }
     }
 
+    /// Mean rate over the working days of the weekly pattern (0 without any).
+    pub fn mean_working_rate(&self) -> f64 {
+        let days = self.week.iter().filter(|&&r| r > 0).count();
+        if days == 0 {
+            0.0
+        } else {
+            self.week_sum as f64 / days as f64
+        }
+    }
+
     fn weekly_rate(&self, day: Day) -> i64 {
         self.week[self.weekday(day)]
     }
@@ -110,7 +148,7 @@ impl Profile {
     }
 
     /// Work rate on one day.
-    pub fn rate(&self, day: Day) -> i64 {
+    fn rate_of(&self, day: Day) -> i64 {
         let outside = match (self.ex_days.first(), self.ex_days.last()) {
             (Some(&first), Some(&last)) => day < first || day > last,
             _ => true,
@@ -143,7 +181,7 @@ impl Profile {
     }
 
     /// `C(day)`: work available on days `0 .. day` (negative for days before day 0).
-    pub fn cum(&self, day: Day) -> i64 {
+    fn cum_of(&self, day: Day) -> i64 {
         let k = match (self.ex_days.first(), self.ex_days.last()) {
             (Some(&first), _) if day <= first => 0,
             (_, Some(&last)) if day > last => self.ex_days.len(),
@@ -160,7 +198,7 @@ impl Profile {
 
     /// The smallest day `x` with `C(x) >= value`, or `None` if the profile never gets
     /// there (no working time from some point on).
-    pub fn first_reaching(&self, value: i64) -> Option<Day> {
+    fn first_reaching_of(&self, value: i64) -> Option<Day> {
         // Between consecutive exceptions the correction is constant, so find the first
         // segment whose right end reaches the value, then invert the weekly pattern.
         let n = self.ex_days.len();
@@ -196,28 +234,191 @@ impl Profile {
             None => x,
         })
     }
+}
 
-    /// The first day on or after `day` with work, if any.
+/// The same queries without importing the trait.
+impl Profile {
+    pub fn rate(&self, day: Day) -> i64 {
+        self.rate_of(day)
+    }
+
+    pub fn cum(&self, day: Day) -> i64 {
+        self.cum_of(day)
+    }
+
+    pub fn first_reaching(&self, value: i64) -> Option<Day> {
+        self.first_reaching_of(value)
+    }
+
     pub fn next_working(&self, day: Day) -> Option<Day> {
-        if self.rate(day) > 0 {
-            return Some(day);
-        }
-        self.first_reaching(self.cum(day) + 1).map(|x| x - 1)
+        WorkCalendar::next_working(self, day)
+    }
+
+    pub fn prev_working(&self, day: Day) -> Option<Day> {
+        WorkCalendar::prev_working(self, day)
+    }
+}
+
+impl WorkCalendar for Profile {
+    fn rate(&self, day: Day) -> i64 {
+        self.rate_of(day)
+    }
+
+    fn cum(&self, day: Day) -> i64 {
+        self.cum_of(day)
+    }
+
+    fn first_reaching(&self, value: i64) -> Option<Day> {
+        self.first_reaching_of(value)
     }
 
     /// The last day on or before `day` with work, if any.
-    pub fn prev_working(&self, day: Day) -> Option<Day> {
-        if self.rate(day) > 0 {
+    fn prev_working(&self, day: Day) -> Option<Day> {
+        if self.rate_of(day) > 0 {
             return Some(day);
         }
-        let before = self.cum(day + 1);
+        let before = self.cum_of(day + 1);
         // The smallest x with C(x) >= C(day+1) is one past the last working day <= day;
         // with no work before at all, that x is not a real day.
-        let x = self.first_reaching(before)?;
+        let x = self.first_reaching_of(before)?;
         if x <= Day::MIN / 8 {
             return None;
         }
         Some(x - 1)
+    }
+}
+
+/// A profile tabulated over a span of days, for answering the same queries thousands
+/// of times (Monte Carlo): rates and running totals are lookups, and for the common
+/// case of a constant rate on working days, finishing a piece of work is one index
+/// operation. Outside the span it defers to the compact profile.
+#[derive(Debug, Clone)]
+pub struct DenseProfile {
+    sparse: Profile,
+    lo: Day,
+    rates: Vec<i64>,
+    /// `cum[i]` = `C(lo + i)`.
+    cum: Vec<i64>,
+    /// The rate of every working day in the span, when they are all equal.
+    uniform: Option<i64>,
+    /// Working days before `lo + i`.
+    working_before: Vec<u32>,
+    /// The `k`-th working day of the span, as an offset from `lo`.
+    working_day: Vec<u32>,
+}
+
+impl DenseProfile {
+    /// Tabulates `profile` over days `lo .. hi`.
+    pub fn new(profile: &Profile, lo: Day, hi: Day) -> DenseProfile {
+        let hi = hi.max(lo);
+        let n = (hi - lo) as usize;
+        let mut rates = Vec::with_capacity(n);
+        let mut cum = Vec::with_capacity(n + 1);
+        let mut working_before = Vec::with_capacity(n + 1);
+        let mut working_day = Vec::new();
+        let mut total = profile.cum(lo);
+        let mut uniform: Option<Option<i64>> = None;
+        for i in 0..n {
+            let d = lo + i as Day;
+            let r = profile.rate(d);
+            cum.push(total);
+            working_before.push(working_day.len() as u32);
+            if r > 0 {
+                working_day.push(i as u32);
+                uniform = match uniform {
+                    None => Some(Some(r)),
+                    Some(Some(u)) if u == r => Some(Some(u)),
+                    _ => Some(None),
+                };
+            }
+            rates.push(r);
+            total += r;
+        }
+        cum.push(total);
+        working_before.push(working_day.len() as u32);
+        DenseProfile {
+            sparse: profile.clone(),
+            lo,
+            rates,
+            cum,
+            uniform: uniform.flatten(),
+            working_before,
+            working_day,
+        }
+    }
+
+    #[inline]
+    fn index(&self, day: Day) -> Option<usize> {
+        let i = day - self.lo;
+        (i >= 0 && (i as usize) < self.rates.len()).then_some(i as usize)
+    }
+}
+
+impl WorkCalendar for DenseProfile {
+    #[inline]
+    fn rate(&self, day: Day) -> i64 {
+        match self.index(day) {
+            Some(i) => self.rates[i],
+            None => self.sparse.rate(day),
+        }
+    }
+
+    #[inline]
+    fn cum(&self, day: Day) -> i64 {
+        let i = day - self.lo;
+        if i >= 0 && (i as usize) < self.cum.len() {
+            self.cum[i as usize]
+        } else {
+            self.sparse.cum(day)
+        }
+    }
+
+    #[inline]
+    fn first_reaching(&self, value: i64) -> Option<Day> {
+        let (first, last) = (self.cum[0], self.cum[self.cum.len() - 1]);
+        if value > first && value <= last {
+            if let Some(rate) = self.uniform {
+                // With one rate, the total reaches `value` the day after the k-th
+                // working day of the span.
+                let k = (value - first + rate - 1) / rate;
+                if let Some(&w) = self.working_day.get(k as usize - 1) {
+                    return Some(self.lo + w as Day + 1);
+                }
+            }
+            let i = self.cum.partition_point(|&c| c < value);
+            return Some(self.lo + i as Day);
+        }
+        self.sparse.first_reaching(value)
+    }
+
+    #[inline]
+    fn next_working(&self, day: Day) -> Option<Day> {
+        match self.index(day) {
+            Some(i) if self.rates[i] > 0 => Some(day),
+            Some(i) => match self.working_day.get(self.working_before[i] as usize) {
+                Some(&w) => Some(self.lo + w as Day),
+                None => self.sparse.next_working(day),
+            },
+            None => self.sparse.next_working(day),
+        }
+    }
+
+    fn prev_working(&self, day: Day) -> Option<Day> {
+        self.sparse.prev_working(day)
+    }
+
+    #[inline]
+    fn finish_day(&self, start: Day, req: i64) -> Option<Day> {
+        if let (Some(rate), Some(i)) = (self.uniform, self.index(start))
+            && self.rates[i] > 0
+        {
+            let days = (req + rate - 1) / rate;
+            let k = self.working_before[i] as i64 + days - 1;
+            if let Some(&w) = self.working_day.get(k as usize) {
+                return Some(self.lo + w as Day);
+            }
+        }
+        self.first_reaching(self.cum(start) + req).map(|x| x - 1)
     }
 }
 
@@ -310,6 +511,36 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn dense_tables_answer_exactly_like_the_compact_profile(
+            week in proptest::array::uniform7(0i64..3),
+            exceptions in proptest::collection::vec((-20i64..60, 0i64..4), 0..10),
+            lo in -30i64..10,
+            len in 0i64..90,
+        ) {
+            let rate = |d: Day| match exceptions.iter().rev().find(|(e, _)| *e == d) {
+                Some((_, r)) => *r * 500,
+                None => week[d.rem_euclid(7) as usize] * 500,
+            };
+            let p = Profile::build(origin(), week.map(|w| w * 500), exceptions.iter().map(|e| e.0), rate);
+            let d = DenseProfile::new(&p, lo, lo + len);
+            for day in -60..120 {
+                proptest::prop_assert_eq!(WorkCalendar::rate(&d, day), p.rate(day));
+                proptest::prop_assert_eq!(WorkCalendar::cum(&d, day), p.cum(day));
+                proptest::prop_assert_eq!(WorkCalendar::next_working(&d, day), p.next_working(day));
+                for req in [1i64, 499, 500, 1000, 2600] {
+                    proptest::prop_assert_eq!(
+                        d.finish_day(day, req),
+                        WorkCalendar::finish_day(&p, day, req),
+                        "day {} req {}", day, req
+                    );
+                }
+            }
+            for value in (-6000..9000).step_by(250) {
+                proptest::prop_assert_eq!(WorkCalendar::first_reaching(&d, value), p.first_reaching(value));
+            }
+        }
+
         #[test]
         fn random_profiles_agree_with_day_by_day_sums(
             week in proptest::array::uniform7(0i64..3),

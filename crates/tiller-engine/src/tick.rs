@@ -8,7 +8,7 @@
 
 use chrono::{Days, NaiveDate};
 
-use crate::profile::{Day, Profile};
+use crate::profile::{Day, Profile, WorkCalendar};
 use tiller_core::Lag;
 
 /// A day boundary: `2 * day` is the start of `day`, `2 * day + 1` its end.
@@ -45,13 +45,14 @@ pub fn date_of(origin: NaiveDate, day: Day) -> Option<NaiveDate> {
 }
 
 /// The program calendar seen as a working-time axis: lags and floats are counted on it.
-pub struct WorkAxis<'a> {
+pub struct WorkAxis<'a, P: WorkCalendar = Profile> {
     /// Rate 1 on each working day of the program calendar.
-    pub calendar: &'a Profile,
+    pub calendar: &'a P,
 }
 
-impl WorkAxis<'_> {
+impl<P: WorkCalendar> WorkAxis<'_, P> {
     /// Working days completed at tick `t`.
+    #[inline]
     pub fn w(&self, t: Tick) -> i64 {
         let d = day_of(t);
         if is_end(t) {
@@ -62,12 +63,14 @@ impl WorkAxis<'_> {
     }
 
     /// Working days between two ticks (negative when `b` is before `a`).
+    #[inline]
     pub fn between(&self, a: Tick, b: Tick) -> i64 {
         self.w(b) - self.w(a)
     }
 
     /// The tick `lag` after `t`, keeping `t`'s parity: the start of a day plus two
     /// working days is the start of a day, the end of a day plus two is an end.
+    #[inline]
     pub fn add_lag(&self, t: Tick, lag: Lag) -> Option<Tick> {
         if lag.days == 0 {
             return Some(t);
@@ -81,6 +84,7 @@ impl WorkAxis<'_> {
     }
 
     /// The latest tick `u` of parity `end` with `add_lag(u, lag) <= bound`.
+    #[inline]
     pub fn sub_lag(&self, bound: Tick, lag: Lag, end: bool) -> Option<Tick> {
         let bound = floor_parity(bound, end);
         if lag.days == 0 {
@@ -98,14 +102,15 @@ impl WorkAxis<'_> {
 
 /// How a task occupies its own calendar: `req` thousandths of a person-day of work
 /// (0 for a milestone) at the rates of `profile`.
-pub struct Occupancy<'a> {
-    pub profile: &'a Profile,
+pub struct Occupancy<'a, P: WorkCalendar = Profile> {
+    pub profile: &'a P,
     pub req: i64,
 }
 
-impl Occupancy<'_> {
+impl<P: WorkCalendar> Occupancy<'_, P> {
     /// Earliest start at or after tick `bound`. For work, the start of a working day;
     /// a milestone stays on its tick unless that falls on a non-working day.
+    #[inline]
     pub fn start_after(&self, bound: Tick) -> Option<Tick> {
         let day = day_of(bound);
         if self.req == 0 {
@@ -119,18 +124,17 @@ impl Occupancy<'_> {
     }
 
     /// Finish tick of the task when it starts at `start` (a tick from `start_after`).
+    #[inline]
     pub fn finish_from(&self, start: Tick) -> Option<Tick> {
         if self.req == 0 {
             return Some(start);
         }
-        let s = day_of(start);
-        let x = self
-            .profile
-            .first_reaching(self.profile.cum(s) + self.req)?;
-        Some(end_of(x - 1))
+        let finish = self.profile.finish_day(day_of(start), self.req)?;
+        Some(end_of(finish))
     }
 
     /// Earliest start such that the task finishes at or after tick `bound`.
+    #[inline]
     pub fn start_for_finish_after(&self, bound: Tick) -> Option<Tick> {
         if self.req == 0 {
             return self.start_after(bound);
@@ -144,6 +148,7 @@ impl Occupancy<'_> {
     }
 
     /// Latest start at or before tick `bound` (backward counterpart of `start_after`).
+    #[inline]
     pub fn start_before(&self, bound: Tick) -> Option<Tick> {
         let day = day_of(bound);
         if self.req == 0 {
@@ -156,6 +161,7 @@ impl Occupancy<'_> {
     }
 
     /// Latest start such that the task finishes at or before tick `bound`.
+    #[inline]
     pub fn start_for_finish_before(&self, bound: Tick) -> Option<Tick> {
         if self.req == 0 {
             return self.start_before(bound);

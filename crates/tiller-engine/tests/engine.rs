@@ -41,6 +41,8 @@ fn program(tasks: Vec<Task>) -> Program {
         reserve: None,
         progress: vec![],
         baselines: vec![],
+        forecast: Default::default(),
+        scenarios: vec![],
     }
 }
 
@@ -65,6 +67,7 @@ fn task(id: &str, kind: TaskKind, work: Option<Work>) -> Task {
         uses: vec![],
         fixed_cost: None,
         budget: None,
+        distribution: None,
         description: None,
         src: SourceRef::default(),
     }
@@ -849,4 +852,255 @@ fn without_a_baseline_the_plan_as_written_stands_in_and_unbaselined_work_earns_n
     let side4 = r.tasks.iter().find(|t| t.task == "side4").expect("side4");
     assert!(!side4.baselined);
     assert_eq!(side4.metrics.ev, 0.0);
+}
+
+// ---------------------------------------------------------------------------------
+// Forecasting.
+
+use tiller_engine::forecast::{ForecastOptions, forecast, moments};
+
+fn run_forecast(p: &Program, options: &ForecastOptions) -> tiller_engine::forecast::Forecast {
+    let net = Network::build(p).expect("schedules");
+    forecast(p, &net, options, &|_| {})
+}
+
+fn opts(iterations: usize, seed: u64) -> ForecastOptions {
+    ForecastOptions {
+        iterations,
+        seed,
+        latin_hypercube: false,
+        mitigated: false,
+        tornado: false,
+    }
+}
+
+/// A plan with one uncertain task (on a seven-day week, so days are working days) and
+/// a milestone after it.
+fn single(estimate: &str, distribution: &str) -> Program {
+    plan(&format!(
+        "[program]\nname = \"one\"\nstart = 2027-01-04\n[forecast]\ndistribution = \"{distribution}\"\n\
+         [calendar.default]\nworkweek = [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"]\n\
+         [[task]]\nid = \"t\"\nduration = \"{estimate}\"\n[[milestone]]\nid = \"m\"\nafter = [\"t\"]\n"
+    ))
+}
+
+/// Finish days (1-based: a one-day task finishing on day 0 counts 1) of every iteration.
+fn durations(f: &tiller_engine::forecast::Forecast, start: NaiveDate) -> Vec<f64> {
+    let m = &f.milestones[1];
+    let mut out = Vec::new();
+    for b in &m.histogram {
+        for _ in 0..b.count {
+            out.push(((b.date - start).num_days() + 1) as f64);
+        }
+    }
+    out
+}
+
+#[test]
+fn samples_match_the_beta_pert_and_triangular_moments() {
+    // Durations are whole days (rounded up), so the sample mean of the day count is the
+    // distribution's mean plus about half a day; its variance adds about 1/12.
+    for (dist, d) in [
+        ("pert", tiller_core::Distribution::Pert { shape: 4.0 }),
+        ("triangular", tiller_core::Distribution::Triangular),
+    ] {
+        let p = single("10d/20d/60d", dist);
+        let f = run_forecast(&p, &opts(20_000, 7));
+        let xs = durations(&f, day(0));
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let (m, v) = moments(
+            &tiller_core::Estimate {
+                optimistic: 10.0,
+                likely: 20.0,
+                pessimistic: 60.0,
+            },
+            d,
+        );
+        // Beta-PERT mean (a + 4m + b) / 6 = 25; triangular (a + m + b) / 3 = 30.
+        assert!(
+            (mean - (m + 0.5)).abs() < 0.25,
+            "{dist}: mean {mean} vs {m}"
+        );
+        assert!(
+            (var - (v + 1.0 / 12.0)).abs() / v < 0.05,
+            "{dist}: var {var} vs {v}"
+        );
+    }
+}
+
+#[test]
+fn merging_parallel_paths_shows_merge_bias() {
+    // Two equal, independent paths into one milestone: its median is the single
+    // path's 70.7th percentile (P(max <= x) = F(x)^2 = 0.5).
+    let text = "[program]\nname = \"merge\"\nstart = 2027-01-04\n\
+        [calendar.default]\nworkweek = [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"]\n\
+        [[task]]\nid = \"a\"\nduration = \"10d/30d/90d\"\n\
+        [[task]]\nid = \"b\"\nduration = \"10d/30d/90d\"\n\
+        [[milestone]]\nid = \"both\"\nafter = [\"a\", \"b\"]\n\
+        [[milestone]]\nid = \"only-a\"\nafter = [\"a\"]\n";
+    let p = plan(text);
+    let f = run_forecast(&p, &opts(20_000, 3));
+    let both = f.milestones.iter().find(|m| m.id == "both").expect("both");
+    let only = f.milestones.iter().find(|m| m.id == "only-a").expect("a");
+    assert!(
+        both.p50 > only.p50,
+        "merge bias: {} vs {}",
+        both.p50,
+        only.p50
+    );
+    // The single path's 70.7th percentile from its own S-curve.
+    let p707 = only
+        .s_curve
+        .iter()
+        .find(|c| c.probability >= 0.5f64.sqrt())
+        .expect("curve")
+        .date;
+    assert!(
+        ((both.p50 - p707).num_days()).abs() <= 1,
+        "{} vs {p707}",
+        both.p50
+    );
+    // The deterministic date is the most likely path, earlier than either median.
+    assert!(both.deterministic < only.p50);
+}
+
+#[test]
+fn a_risk_shifts_the_mean_by_its_probability_times_its_delay() {
+    let base = "[program]\nname = \"risk\"\nstart = 2027-01-04\n\
+        [calendar.default]\nworkweek = [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"]\n\
+        [[task]]\nid = \"t\"\nduration = \"20d\"\n[[milestone]]\nid = \"m\"\nafter = [\"t\"]\n";
+    let with_risk = format!(
+        "{base}[[risk]]\nid = \"R1\"\ntitle = \"late\"\nprobability = 0.3\ndelay = \"10d\"\naffects = [\"t\"]\n"
+    );
+    let mean = |text: &str| {
+        let f = run_forecast(&plan(text), &opts(20_000, 11));
+        let xs = durations(&f, day(0));
+        xs.iter().sum::<f64>() / xs.len() as f64
+    };
+    let shift = mean(&with_risk) - mean(base);
+    assert!(
+        (shift - 3.0).abs() < 0.15,
+        "shift {shift}, expected 0.3 x 10 = 3"
+    );
+    // The tornado attributes the P80 effect to it: occurring in ~30 % of iterations,
+    // the risk pushes P80 from day 20 to day 30.
+    let mut o = opts(5_000, 11);
+    o.tornado = true;
+    let f = run_forecast(&plan(&with_risk), &o);
+    assert_eq!(f.tornado[0].risk, "R1");
+    assert!((f.tornado[0].occurred - 0.3).abs() < 0.02);
+    assert_eq!(f.tornado[0].p80_days, 10);
+}
+
+#[test]
+fn exact_estimates_forecast_the_critical_path_dates() {
+    let p = plan(STATUS_PLAN);
+    let f = run_forecast(&p, &opts(50, 1));
+    for m in &f.milestones {
+        assert_eq!(
+            (m.p10, m.p95),
+            (m.deterministic, m.deterministic),
+            "{}",
+            m.id
+        );
+    }
+}
+
+#[test]
+fn forecasts_are_identical_whatever_the_thread_count() {
+    let text = include_str!("../../../examples/tiny.toml")
+        .replace("effort = \"4d\"", "effort = \"2d/4d/9d\"")
+        .replace("effort = \"3d\"", "effort = \"2d/3d/6d\"");
+    let mut p = plan(&text);
+    p.forecast.correlation = 0.5;
+    let mut o = opts(3_000, 5);
+    o.latin_hypercube = true;
+    o.tornado = true;
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| serde_json::to_string(&run_forecast(&p, &o)).expect("json"))
+    };
+    assert_eq!(run(1), run(2));
+    assert_ne!(run(1), {
+        let mut o2 = o.clone();
+        o2.seed = 6;
+        serde_json::to_string(&run_forecast(&p, &o2)).expect("json")
+    });
+}
+
+#[test]
+fn team_correlation_widens_the_spread_of_a_sum() {
+    // Ten sequential tasks of one team: positively correlated estimates add up to a
+    // wider distribution than independent ones (the variance of a sum grows with the
+    // covariances).
+    let mut text = String::from(
+        "[program]\nname = \"c\"\nstart = 2027-01-04\n[team.t]\n[person.p]\nteam = \"t\"\n\
+         [calendar.default]\nworkweek = [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"]\n",
+    );
+    for i in 0..10 {
+        let after = if i > 0 {
+            format!("after = [\"t{}\"]\n", i - 1)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "[[task]]\nid = \"t{i}\"\nduration = \"2d/5d/15d\"\nteam = \"t\"\n{after}"
+        ));
+    }
+    text.push_str("[[milestone]]\nid = \"m\"\nafter = [\"t9\"]\n");
+    let spread = |rho: f64| {
+        let mut p = plan(&text);
+        p.forecast.correlation = rho;
+        let f = run_forecast(&p, &opts(10_000, 2));
+        let m = &f.milestones[1];
+        (m.p90 - m.p10).num_days()
+    };
+    let (independent, correlated) = (spread(0.0), spread(0.8));
+    assert!(
+        correlated > independent + 5,
+        "{independent} vs {correlated}"
+    );
+}
+
+#[test]
+fn throughput_backlogs_are_forecast_from_the_team_history_and_feed_the_graph() {
+    use tiller_engine::forecast::{items_in, percentile_of, weeks_for_items};
+    // A team finishing exactly 5 items every week needs exactly 6 weeks for 30.
+    let steady = weeks_for_items(&[5.0, 5.0, 5.0], 30.0, 1_000, 1);
+    assert!(steady.iter().all(|&w| (w - 6.0).abs() < 1e-12));
+    assert_eq!(items_in(&[5.0], 4, 100, 1), vec![20.0; 100]);
+    // A variable team: the median lands near items / mean throughput, with spread.
+    let history = [2.0, 4.0, 6.0, 8.0];
+    let weeks = weeks_for_items(&history, 50.0, 20_000, 3);
+    let p50 = percentile_of(&weeks, 0.5);
+    assert!(
+        (p50 - 10.0).abs() < 0.5,
+        "median {p50} weeks, expected about 50 / 5"
+    );
+    assert!(percentile_of(&weeks, 0.95) > percentile_of(&weeks, 0.05) + 2.0);
+    // Sampling with replacement: the count in 10 weeks has mean 10 x 5 = 50.
+    let counts = items_in(&history, 10, 20_000, 4);
+    let mean = counts.iter().sum::<f64>() / counts.len() as f64;
+    assert!((mean - 50.0).abs() < 0.3, "mean {mean}");
+
+    // In a plan: an `items` task feeds the dependency graph like any other task, so
+    // the milestone after it inherits the backlog's uncertainty.
+    let p = plan(
+        "[program]\nname = \"b\"\nstart = 2027-01-04\n\
+         [team.web]\nthroughput = [2, 4, 6, 8]\n[person.a]\nteam = \"web\"\n\
+         [[task]]\nid = \"backlog\"\nteam = \"web\"\nitems = 50\n\
+         [[milestone]]\nid = \"m\"\nafter = [\"backlog\"]\n",
+    );
+    // Deterministic: 50 / 5 = 10 weeks = 50 working days, ending Friday of week 10.
+    let s = tiller_engine::schedule(&p).expect("schedules");
+    assert_eq!(s.finish_date(TaskIdx(0)), day(7 * 9 + 4));
+    let f = run_forecast(&p, &opts(5_000, 9));
+    let m = &f.milestones[1];
+    assert!(m.p10 < m.p90, "{} .. {}", m.p10, m.p90);
+    assert!(m.p10 <= day(7 * 9 + 4) && m.p90 >= day(7 * 9 + 4));
 }

@@ -17,6 +17,8 @@ pub struct Options {
     pub people: usize,
     /// Average number of predecessors per task.
     pub links_per_task: f64,
+    /// Risks in the register (default: one per 300 tasks, at least one).
+    pub risks: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,8 @@ pub enum GenerateError {
     People(usize),
     #[error("--links must be between 0 and 20 (found {0})")]
     Links(f64),
+    #[error("--risks must be at most 10,000 (found {0})")]
+    Risks(usize),
 }
 
 const HOLIDAYS: &[&str] = &[
@@ -55,6 +59,9 @@ pub fn generate(options: &Options) -> Result<String, GenerateError> {
     }
     if !(0.0..=20.0).contains(&options.links_per_task) {
         return Err(GenerateError::Links(options.links_per_task));
+    }
+    if options.risks.is_some_and(|r| r > 10_000) {
+        return Err(GenerateError::Risks(options.risks.unwrap_or(0)));
     }
     let mut rng = Pcg64Mcg::seed_from_u64(options.seed);
     let n_people = options.people;
@@ -200,7 +207,10 @@ pub fn generate(options: &Options) -> Result<String, GenerateError> {
         }
         out.push('\n');
     }
-    let risks = (options.tasks / 300).clamp(1, 200);
+    let risks = options
+        .risks
+        .unwrap_or((options.tasks / 300).clamp(1, 200))
+        .min(options.tasks);
     for r in 0..risks {
         let target = rng.random_range(0..options.tasks);
         let owner = rng.random_range(0..n_people);
@@ -226,6 +236,7 @@ mod tests {
             seed: 7,
             people: 20,
             links_per_task: 2.5,
+            risks: None,
         };
         let a = generate(&o).expect("valid options");
         let b = generate(&o).expect("valid options");
@@ -256,6 +267,7 @@ mod tests {
             seed: 1,
             people: 5,
             links_per_task: 3.0,
+            risks: None,
         };
         assert!(generate(&o).is_err());
         assert!(

@@ -27,6 +27,23 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "assumption",
     "progress",
     "baseline",
+    "forecast",
+    "scenario",
+];
+pub(crate) const SCENARIO_KEYS: &[&str] = &[
+    "description",
+    "start",
+    "remove",
+    "mitigate",
+    "estimates",
+    "add_people",
+];
+pub(crate) const FORECAST_KEYS: &[&str] = &[
+    "distribution",
+    "pert_shape",
+    "correlation",
+    "iterations",
+    "seed",
 ];
 pub(crate) const PROGRESS_KEYS: &[&str] = &[
     "task",
@@ -55,7 +72,7 @@ pub(crate) const PROGRAM_KEYS: &[&str] = &[
 pub(crate) const DEFAULTS_KEYS: &[&str] = &["team", "parent"];
 pub(crate) const CALENDAR_KEYS: &[&str] =
     &["name", "based_on", "workweek", "hours_per_day", "holidays"];
-pub(crate) const TEAM_KEYS: &[&str] = &["name", "lead", "members", "calendar"];
+pub(crate) const TEAM_KEYS: &[&str] = &["name", "lead", "members", "calendar", "throughput"];
 pub(crate) const PERSON_KEYS: &[&str] = &[
     "name",
     "email",
@@ -76,6 +93,7 @@ pub(crate) const TASK_KEYS: &[&str] = &[
     "people",
     "effort",
     "duration",
+    "items",
     "after",
     "not_before",
     "deadline",
@@ -86,6 +104,7 @@ pub(crate) const TASK_KEYS: &[&str] = &[
     "uses",
     "cost",
     "budget",
+    "distribution",
     "description",
 ];
 pub(crate) const MILESTONE_KEYS: &[&str] = &[
@@ -180,6 +199,7 @@ pub(crate) struct RawTeam {
     pub lead: Option<S<String>>,
     pub members: Vec<S<String>>,
     pub calendar: Option<S<String>>,
+    pub throughput: Option<S<Vec<f64>>>,
 }
 
 #[derive(Debug)]
@@ -221,7 +241,8 @@ pub(crate) struct RawTask {
     pub people: Option<S<i64>>,
     pub effort: Option<S<[Amount; 3]>>,
     pub duration: Option<S<[Amount; 3]>>,
-    /// Whether `effort` or `duration` was written at all (even if invalid).
+    pub items: Option<S<f64>>,
+    /// Whether `effort`, `duration` or `items` was written at all (even if invalid).
     pub has_work_key: bool,
     pub after: Vec<RawDep>,
     pub not_before: Option<S<NaiveDate>>,
@@ -234,6 +255,7 @@ pub(crate) struct RawTask {
     pub uses: Vec<(S<String>, S<i64>)>,
     pub cost: Option<S<f64>>,
     pub budget: Option<S<f64>>,
+    pub distribution: Option<S<String>>,
     pub description: Option<String>,
     pub at: SourceRef,
 }
@@ -304,6 +326,29 @@ pub(crate) struct RawFile {
     pub raid: Vec<RawRaid>,
     pub progress: Vec<RawProgress>,
     pub baselines: Vec<RawBaseline>,
+    pub forecast: Option<RawForecast>,
+    pub scenarios: Vec<RawScenario>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawScenario {
+    pub name: S<String>,
+    pub description: Option<String>,
+    pub start: Option<S<NaiveDate>>,
+    pub remove: Vec<S<String>>,
+    pub mitigate: Vec<S<String>>,
+    pub estimates: Vec<(S<String>, S<[Amount; 3]>)>,
+    pub add_people: Vec<(S<String>, S<i64>)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawForecast {
+    pub distribution: Option<S<String>>,
+    pub pert_shape: Option<S<f64>>,
+    pub correlation: Option<S<f64>>,
+    pub iterations: Option<S<i64>>,
+    pub seed: Option<S<i64>>,
+    pub at: SourceRef,
 }
 
 #[derive(Debug)]
@@ -377,6 +422,7 @@ pub(crate) fn read_file(
             lead: t.string(ctx, "lead"),
             members: t.strings(ctx, "members"),
             calendar: t.string(ctx, "calendar"),
+            throughput: numbers(ctx, &t, "throughput"),
         });
     }
     for (id, t) in keyed_tables(ctx, &top, "person") {
@@ -427,6 +473,22 @@ pub(crate) fn read_file(
                 at: ctx.at(t.span.clone()),
             });
         }
+    }
+    if let Some(v) = top.get("forecast")
+        && let Some(t) = Tbl::of(ctx, v, "`[forecast]`")
+    {
+        t.check_keys(ctx, FORECAST_KEYS);
+        raw.forecast = Some(RawForecast {
+            distribution: t.string(ctx, "distribution"),
+            pert_shape: t.number(ctx, "pert_shape"),
+            correlation: t.number(ctx, "correlation"),
+            iterations: t.integer(ctx, "iterations"),
+            seed: t.integer(ctx, "seed"),
+            at: ctx.at(t.span.clone()),
+        });
+    }
+    for (name, t) in keyed_tables(ctx, &top, "scenario") {
+        raw.scenarios.push(read_scenario(ctx, name, &t));
     }
     for (i, t) in array_tables(ctx, &top, "progress") {
         if let Some(p) = read_progress(ctx, &t, i) {
@@ -979,7 +1041,10 @@ fn read_task(
         team: t.string(ctx, "team").or_else(|| defaults.0.clone()),
         assignees,
         people: t.integer(ctx, "people"),
-        has_work_key: t.get("effort").is_some() || t.get("duration").is_some(),
+        items: t.number(ctx, "items"),
+        has_work_key: ["effort", "duration", "items"]
+            .iter()
+            .any(|k| t.get(k).is_some()),
         effort,
         duration,
         after: read_deps(ctx, &t),
@@ -993,6 +1058,7 @@ fn read_task(
         uses,
         cost: t.money(ctx, "cost"),
         budget: t.money(ctx, "budget"),
+        distribution: t.string(ctx, "distribution"),
         description: t.string(ctx, "description").map(|s| s.v),
         at: ctx.at(t.span.clone()),
         id,
@@ -1295,6 +1361,121 @@ fn read_baseline(ctx: &mut Ctx<'_>, name: S<String>, t: &Tbl<'_, '_>) -> RawBase
     RawBaseline {
         saved: t.date(ctx, "saved"),
         tasks,
+        name,
+    }
+}
+
+/// A list of non-negative numbers, e.g. a throughput history.
+fn numbers(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>, key: &str) -> Option<S<Vec<f64>>> {
+    let items = t.array(ctx, key)?;
+    let at = ctx.at(t.get(key).map(|v| v.span()).unwrap_or(t.span.clone()));
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let value = match item.get_ref() {
+            DeValue::Integer(i) => i.as_str().replace('_', "").parse::<f64>().ok(),
+            DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
+            _ => None,
+        };
+        match value {
+            Some(v) if v.is_finite() && v >= 0.0 => out.push(v),
+            _ => ctx.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    ctx.at(item.span()),
+                    format!("invalid entry in `{key}` of {}", t.what),
+                )
+                .label(format!(
+                    "expected a number of 0 or more, found {}",
+                    type_name(item.get_ref())
+                )),
+            ),
+        }
+    }
+    Some(S { v: out, at })
+}
+
+fn read_scenario(ctx: &mut Ctx<'_>, name: S<String>, t: &Tbl<'_, '_>) -> RawScenario {
+    t.check_keys(ctx, SCENARIO_KEYS);
+    let mut estimates = Vec::new();
+    if let Some(v) = t.get("estimates")
+        && let Some(et) = Tbl::of(ctx, v, format!("`estimates` of scenario `{}`", name.v))
+    {
+        for (k, val) in et.map.iter() {
+            let id = S {
+                v: k.get_ref().to_string(),
+                at: ctx.at(k.span()),
+            };
+            let at = ctx.at(val.span());
+            match val.get_ref() {
+                DeValue::String(s) => match values::parse_estimate(s) {
+                    Ok(e) => estimates.push((id, S { v: e, at })),
+                    Err(msg) => ctx.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            at,
+                            format!("invalid estimate for `{}` in scenario `{}`", id.v, name.v),
+                        )
+                        .label(msg)
+                        .help(DURATION_HELP),
+                    ),
+                },
+                other => ctx.push(
+                    Diagnostic::new(
+                        Code::WrongType,
+                        at,
+                        format!("invalid estimate for `{}` in scenario `{}`", id.v, name.v),
+                    )
+                    .label(format!(
+                        "expected a string such as \"5d\" or \"3d/5d/10d\", found {}",
+                        type_name(other)
+                    )),
+                ),
+            }
+        }
+    }
+    let mut add_people = Vec::new();
+    if let Some(v) = t.get("add_people")
+        && let Some(at) = Tbl::of(ctx, v, format!("`add_people` of scenario `{}`", name.v))
+    {
+        for (k, val) in at.map.iter() {
+            let id = S {
+                v: k.get_ref().to_string(),
+                at: ctx.at(k.span()),
+            };
+            let span = ctx.at(val.span());
+            match val.get_ref() {
+                DeValue::Integer(i)
+                    if i.as_str()
+                        .parse::<i64>()
+                        .is_ok_and(|n| (1..=1000).contains(&n)) =>
+                {
+                    let n = i.as_str().parse::<i64>().unwrap_or(1);
+                    add_people.push((id, S { v: n, at: span }));
+                }
+                other => ctx.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        span,
+                        format!(
+                            "invalid number of people for `{}` in scenario `{}`",
+                            id.v, name.v
+                        ),
+                    )
+                    .label(format!(
+                        "expected a whole number from 1 to 1000, found {}",
+                        type_name(other)
+                    )),
+                ),
+            }
+        }
+    }
+    RawScenario {
+        description: t.string(ctx, "description").map(|s| s.v),
+        start: t.date(ctx, "start"),
+        remove: t.strings(ctx, "remove"),
+        mitigate: t.strings(ctx, "mitigate"),
+        estimates,
+        add_people,
         name,
     }
 }

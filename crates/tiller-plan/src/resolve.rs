@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use tiller_core::{
     Assignment, Assumption, AssumptionStatus, Baseline, BaselineTask, Calendar, CalendarIdx,
-    DateRange, Decision, DecisionStatus, DeliverableIdx, Dependency, Estimate, GoalIdx, Issue,
-    IssueStatus, Lag, Located, Money, Person, PersonIdx, Program, ProgressUpdate, RaidLink,
-    ResourceIdx, Risk, RiskImpact, RiskKind, RiskResponse, RiskStatus, Severity, SharedResource,
-    SourceRef, Task, TaskIdx, TaskKind, TaskStatus, Team, TeamIdx, Work,
-    calendar::normalize_ranges,
+    DateRange, Decision, DecisionStatus, DeliverableIdx, Dependency, Distribution, Estimate,
+    ForecastSettings, GoalIdx, Issue, IssueStatus, Lag, Located, Money, Person, PersonIdx, Program,
+    ProgressUpdate, RaidLink, ResourceIdx, Risk, RiskImpact, RiskKind, RiskResponse, RiskStatus,
+    Scenario, Severity, SharedResource, SourceRef, Task, TaskIdx, TaskKind, TaskStatus, Team,
+    TeamIdx, Work, calendar::normalize_ranges,
 };
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -292,6 +292,7 @@ impl<'a> Resolver<'a> {
         let mut teams: Vec<Team> = raw_teams
             .iter()
             .map(|t| Team {
+                throughput: t.throughput.as_ref().map_or_else(Vec::new, |h| h.v.clone()),
                 id: t.id.v.clone(),
                 name: t.name.clone(),
                 lead: None,
@@ -514,6 +515,12 @@ impl<'a> Resolver<'a> {
             }
         }
 
+        let forecast = forecast_settings(files, diags);
+        let pert_shape = match forecast.distribution {
+            Distribution::Pert { shape } => shape,
+            Distribution::Triangular => 4.0,
+        };
+
         // Tasks and milestones share one namespace.
         let mut task_names = Names::new("task");
         let mut raw_tasks: Vec<&RawTask> = Vec::new();
@@ -664,6 +671,24 @@ impl<'a> Resolver<'a> {
                 (None, Some(d)) => estimate(d, diags, "duration").map(Work::Duration),
                 (None, None) => None,
             };
+            if let Some(items) = &t.items {
+                if t.effort.is_some() || t.duration.is_some() {
+                    diags.push(
+                        Diagnostic::new(Code::InvalidValue, items.at, format!("{context} has `items` and its own effort or duration"))
+                            .label("keep one of them")
+                            .help("`items` forecasts the duration from the team's throughput; `effort` and `duration` estimate it directly"),
+                    );
+                } else if !(items.v > 0.0 && items.v <= 1e6) {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            items.at,
+                            format!("`items` of {context} must be positive"),
+                        )
+                        .label(format!("found {}", items.v)),
+                    );
+                }
+            }
             if kind == TaskKind::Summary {
                 if let Some(w) = t.effort.as_ref().or(t.duration.as_ref()) {
                     diags.push(
@@ -769,6 +794,10 @@ impl<'a> Resolver<'a> {
                         Some((ResourceIdx(ri), units.v as u32))
                     })
                     .collect(),
+                distribution: t
+                    .distribution
+                    .as_ref()
+                    .and_then(|d| distribution(d, Some(pert_shape), diags)),
                 fixed_cost: t.cost.as_ref().and_then(|c| money(c, &context, diags)),
                 budget: t.budget.as_ref().and_then(|c| money(c, &context, diags)),
                 description: t.description.clone(),
@@ -788,6 +817,39 @@ impl<'a> Resolver<'a> {
                 };
                 tasks[i].team =
                     from_people.or_else(|| tasks[i].parent.and_then(|p| tasks[p.index()].team));
+            }
+            if let Some(items) = raw_tasks[i]
+                .items
+                .as_ref()
+                .filter(|x| x.v > 0.0 && x.v <= 1e6)
+                && raw_tasks[i].effort.is_none()
+                && raw_tasks[i].duration.is_none()
+                && tasks[i].kind == TaskKind::Leaf
+            {
+                let history = tasks[i].team.map(|tm| &teams[tm.index()].throughput);
+                let mean = history
+                    .filter(|h| !h.is_empty())
+                    .map(|h| h.iter().sum::<f64>() / h.len() as f64)
+                    .unwrap_or(0.0);
+                if mean <= 0.0 {
+                    diags.push(
+                        Diagnostic::new(Code::InvalidValue, items.at, format!("`items` of task `{}` needs its team's throughput", tasks[i].id))
+                            .label(match tasks[i].team {
+                                Some(tm) => format!("team `{}` has no throughput history (or only zeros)", teams[tm.index()].id),
+                                None => "the task has no team".to_string(),
+                            })
+                            .help("give the team its weekly history, e.g. `throughput = [6, 4, 7, 5]` under `[team.ID]`"),
+                    );
+                } else {
+                    let cal = teams_calendar(&teams, &calendars, tasks[i].team, default_calendar);
+                    let per_week = cal.workweek.days_per_week().max(1) as f64;
+                    let days = (items.v / mean * per_week).ceil();
+                    tasks[i].work = Some(Work::Items {
+                        count: items.v,
+                        duration: Estimate::exact(days),
+                    });
+                }
+                continue;
             }
             let raw = raw_tasks[i];
             if tasks[i].kind == TaskKind::Leaf
@@ -1319,6 +1381,14 @@ impl<'a> Resolver<'a> {
                 });
             }
         }
+        let scenarios = self.scenarios(
+            &task_names,
+            &team_names,
+            &raid_names,
+            &risks,
+            to_days,
+            diags,
+        );
         let budget = pr
             .budget
             .as_ref()
@@ -1353,8 +1423,111 @@ impl<'a> Resolver<'a> {
             reserve,
             progress,
             baselines,
+            forecast,
+            scenarios,
         })
     }
+}
+
+/// `"pert"` (with an optional shape) or `"triangular"`.
+fn distribution(
+    d: &S<String>,
+    shape: Option<f64>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Distribution> {
+    match d.v.trim().to_ascii_lowercase().as_str() {
+        "pert" | "beta-pert" => Some(Distribution::Pert {
+            shape: shape.unwrap_or(4.0),
+        }),
+        "triangular" => Some(Distribution::Triangular),
+        other => {
+            diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    d.at,
+                    format!("unknown distribution \"{other}\""),
+                )
+                .label("expected \"pert\" (beta-PERT) or \"triangular\""),
+            );
+            None
+        }
+    }
+}
+
+fn forecast_settings(files: &[RawFile], diags: &mut Vec<Diagnostic>) -> ForecastSettings {
+    let mut settings = ForecastSettings::default();
+    let mut seen: Option<SourceRef> = None;
+    for f in files {
+        let Some(raw) = &f.forecast else { continue };
+        if let Some(first) = seen {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateId,
+                    raw.at,
+                    "`[forecast]` is set in two files",
+                )
+                .label("second `[forecast]`")
+                .also(first, "first `[forecast]`"),
+            );
+            continue;
+        }
+        seen = Some(raw.at);
+        if let Some(s) = &raw.pert_shape
+            && !(0.0..=100.0).contains(&s.v)
+        {
+            diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    s.at,
+                    "`pert_shape` must be between 0 and 100",
+                )
+                .label(format!("found {} (4 is the classic PERT)", s.v)),
+            );
+        }
+        let shape = raw
+            .pert_shape
+            .as_ref()
+            .filter(|s| (0.0..=100.0).contains(&s.v))
+            .map(|s| s.v);
+        settings.distribution = match &raw.distribution {
+            Some(d) => distribution(d, shape, diags).unwrap_or(settings.distribution),
+            None => Distribution::Pert {
+                shape: shape.unwrap_or(4.0),
+            },
+        };
+        if let Some(c) = &raw.correlation {
+            if (0.0..=1.0).contains(&c.v) {
+                settings.correlation = c.v;
+            } else {
+                diags.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        c.at,
+                        "`correlation` must be between 0 and 1",
+                    )
+                    .label(format!("found {}", c.v)),
+                );
+            }
+        }
+        if let Some(n) = &raw.iterations {
+            if (1..=10_000_000).contains(&n.v) {
+                settings.iterations = Some(n.v as u32);
+            } else {
+                diags.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        n.at,
+                        "`iterations` must be between 1 and 10,000,000",
+                    )
+                    .label(format!("found {}", n.v)),
+                );
+            }
+        }
+        if let Some(sd) = &raw.seed {
+            settings.seed = Some(sd.v as u64);
+        }
+    }
+    settings
 }
 
 /// A money amount from the plan; negative amounts are rejected.
@@ -1371,6 +1544,100 @@ fn money(m: &S<f64>, context: &str, diags: &mut Vec<Diagnostic>) -> Option<Money
         return None;
     }
     Money::from_units(m.v)
+}
+
+impl Resolver<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn scenarios(
+        &self,
+        tasks: &Names<'_>,
+        teams: &Names<'_>,
+        raid: &Names<'_>,
+        risks: &[Risk],
+        to_days: impl Fn(&Amount) -> f64,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<Scenario> {
+        let mut out = Vec::new();
+        for f in self.files {
+            for sc in &f.scenarios {
+                let context = format!("scenario `{}`", sc.name.v);
+                let remove = sc
+                    .remove
+                    .iter()
+                    .filter_map(|t| tasks.resolve(t, &context, diags).map(TaskIdx))
+                    .collect();
+                let mitigate = sc
+                    .mitigate
+                    .iter()
+                    .filter_map(|r| {
+                        raid.resolve(r, &context, diags)?;
+                        let i = risks.iter().position(|x| x.id == r.v);
+                        if i.is_none() {
+                            diags.push(
+                                Diagnostic::new(
+                                    Code::UnknownReference,
+                                    r.at,
+                                    format!("`{}` in {context} is not a risk", r.v),
+                                )
+                                .label("`mitigate` names risks"),
+                            );
+                        }
+                        i
+                    })
+                    .collect();
+                let estimates = sc
+                    .estimates
+                    .iter()
+                    .filter_map(|(t, e)| {
+                        let ti = tasks.resolve(t, &context, diags)?;
+                        let [o, l, p] = e.v.each_ref().map(&to_days);
+                        if o <= l && l <= p && p <= MAX_DAYS {
+                            Some((
+                                TaskIdx(ti),
+                                Estimate {
+                                    optimistic: o,
+                                    likely: l,
+                                    pessimistic: p,
+                                },
+                            ))
+                        } else {
+                            diags.push(
+                                Diagnostic::new(
+                                    Code::InvalidValue,
+                                    e.at,
+                                    format!("invalid estimate for `{}` in {context}", t.v),
+                                )
+                                .label(
+                                    "expected optimistic <= likely <= pessimistic, under 100 years",
+                                ),
+                            );
+                            None
+                        }
+                    })
+                    .collect();
+                let add_people = sc
+                    .add_people
+                    .iter()
+                    .filter_map(|(t, n)| {
+                        teams
+                            .resolve(t, &context, diags)
+                            .map(|i| (TeamIdx(i), n.v as u32))
+                    })
+                    .collect();
+                out.push(Scenario {
+                    name: sc.name.v.clone(),
+                    description: sc.description.clone(),
+                    start: sc.start.as_ref().map(|d| d.v),
+                    remove,
+                    mitigate,
+                    estimates,
+                    add_people,
+                    src: sc.name.at,
+                });
+            }
+        }
+        out
+    }
 }
 
 fn lag_of(dep: &RawDep, days_per_week: f64, diags: &mut Vec<Diagnostic>) -> Option<Lag> {
@@ -1502,6 +1769,18 @@ fn choose<T: Copy>(
     diags: &mut Vec<Diagnostic>,
 ) -> T {
     choose_opt(r, key, options, diags).unwrap_or(default)
+}
+
+fn teams_calendar<'c>(
+    teams: &[Team],
+    calendars: &'c [Calendar],
+    team: Option<TeamIdx>,
+    default: CalendarIdx,
+) -> &'c Calendar {
+    let idx = team
+        .and_then(|t| teams[t.index()].calendar)
+        .unwrap_or(default);
+    &calendars[idx.index()]
 }
 
 /// Task indices ordered so that every parent comes before its children.
