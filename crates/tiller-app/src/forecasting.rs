@@ -152,3 +152,187 @@ pub fn table(program: &Program, f: &Forecast) -> String {
     }
     out
 }
+
+/// Problems with a scenario request.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("no scenario `{name}`; {}", if .known.is_empty() { "the plan defines none ([scenario.NAME])".to_string() } else { format!("available: {}", .known.join(", ")) })]
+    Unknown { name: String, known: Vec<String> },
+    #[error("no milestone `{0}` (use a milestone id, or `program` for the program finish)")]
+    UnknownMilestone(String),
+    #[error("the scenario `{name}` cannot be scheduled: {message}")]
+    Unschedulable { name: String, message: String },
+}
+
+/// The plan with a named scenario applied.
+pub fn with_scenario(program: &Program, name: &str) -> Result<Program, ScenarioError> {
+    let s = program
+        .scenarios
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| ScenarioError::Unknown {
+            name: name.to_string(),
+            known: program.scenarios.iter().map(|s| s.name.clone()).collect(),
+        })?;
+    Ok(tiller_engine::scenario::apply(program, s))
+}
+
+/// One row of a comparison: a scenario (or lever) and its forecast of one milestone.
+#[derive(Debug, serde::Serialize)]
+pub struct Comparison {
+    pub name: String,
+    pub description: Option<String>,
+    pub p50: chrono::NaiveDate,
+    pub p80: chrono::NaiveDate,
+    pub probability_on_time: Option<f64>,
+    pub cost_p80: f64,
+    /// Working days the P80 is earlier than the base plan's (negative: later).
+    pub p80_gain_days: i64,
+}
+
+fn milestone_index(f: &Forecast, id: &str) -> Result<usize, ScenarioError> {
+    f.milestones
+        .iter()
+        .position(|m| m.id == id)
+        .ok_or_else(|| ScenarioError::UnknownMilestone(id.to_string()))
+}
+
+fn compare_one(
+    base: &Program,
+    base_p80: chrono::NaiveDate,
+    name: &str,
+    description: Option<String>,
+    program: &Program,
+    options: &ForecastOptions,
+    milestone: &str,
+) -> Result<Comparison, ScenarioError> {
+    let f = run(program, options, &|_| {}).map_err(|e| ScenarioError::Unschedulable {
+        name: name.to_string(),
+        message: format!("{} scheduling problem(s)", e.len()),
+    })?;
+    let m = &f.milestones[milestone_index(&f, milestone)?];
+    let cal = tiller_engine::calendars::Profiles::new(base).work_axis();
+    let day = |d: chrono::NaiveDate| (d - base.start).num_days();
+    Ok(Comparison {
+        name: name.to_string(),
+        description,
+        p50: m.p50,
+        p80: m.p80,
+        probability_on_time: m.probability_on_time,
+        cost_p80: f.cost.p80,
+        p80_gain_days: cal.cum(day(base_p80) + 1) - cal.cum(day(m.p80) + 1),
+    })
+}
+
+/// The base plan and each named scenario, forecast with the same seed.
+pub fn compare(
+    program: &Program,
+    scenarios: &[String],
+    milestone: &str,
+    options: &ForecastOptions,
+) -> Result<Vec<Comparison>, ScenarioError> {
+    let options = ForecastOptions {
+        tornado: false,
+        ..options.clone()
+    };
+    let base = run(program, &options, &|_| {}).map_err(|e| ScenarioError::Unschedulable {
+        name: "base".to_string(),
+        message: format!("{} scheduling problem(s)", e.len()),
+    })?;
+    let base_p80 = base.milestones[milestone_index(&base, milestone)?].p80;
+    let mut rows = vec![compare_one(
+        program,
+        base_p80,
+        "base",
+        Some("the plan as it is".into()),
+        program,
+        &options,
+        milestone,
+    )?];
+    for name in scenarios {
+        let p = with_scenario(program, name)?;
+        let description = program
+            .scenarios
+            .iter()
+            .find(|s| &s.name == name)
+            .and_then(|s| s.description.clone());
+        rows.push(compare_one(
+            program,
+            base_p80,
+            name,
+            description,
+            &p,
+            &options,
+            milestone,
+        )?);
+    }
+    Ok(rows)
+}
+
+/// Every candidate lever, ranked by how much it brings the milestone's P80 forward.
+pub fn rank_levers(
+    program: &Program,
+    milestone: &str,
+    options: &ForecastOptions,
+) -> Result<Vec<Comparison>, ScenarioError> {
+    let options = ForecastOptions {
+        tornado: false,
+        ..options.clone()
+    };
+    let base = run(program, &options, &|_| {}).map_err(|e| ScenarioError::Unschedulable {
+        name: "base".to_string(),
+        message: format!("{} scheduling problem(s)", e.len()),
+    })?;
+    let base_p80 = base.milestones[milestone_index(&base, milestone)?].p80;
+    // Cutting scope is considered for the leaf tasks critical in at least a fifth of
+    // the iterations, most critical first, at most ten.
+    let mut critical: Vec<(f64, tiller_core::TaskIdx)> = base
+        .tasks
+        .iter()
+        .filter(|t| t.criticality >= 0.2)
+        .filter_map(|t| program.find_task(&t.id).map(|i| (t.criticality, i)))
+        .collect();
+    critical.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let cuttable: Vec<_> = critical.iter().take(10).map(|c| c.1).collect();
+    let mut rows = Vec::new();
+    for lever in tiller_engine::scenario::levers(program, &cuttable) {
+        let p = tiller_engine::scenario::apply(program, &lever.scenario);
+        rows.push(compare_one(
+            program,
+            base_p80,
+            &lever.scenario.name,
+            Some(lever.description.clone()),
+            &p,
+            &options,
+            milestone,
+        )?);
+    }
+    rows.sort_by(|a, b| {
+        b.p80_gain_days
+            .cmp(&a.p80_gain_days)
+            .then(a.cost_p80.total_cmp(&b.cost_p80))
+            .then(a.name.cmp(&b.name))
+    });
+    Ok(rows)
+}
+
+/// Comparison rows for a terminal.
+pub fn comparison_table(milestone: &str, rows: &[Comparison]) -> String {
+    let mut out = format!(
+        "{:<28} {:<10}  {:<10}  {:>8} {:>9} {:>12}  ({milestone})\n",
+        "SCENARIO", "P50", "P80", "ON TIME", "P80 GAIN", "COST P80",
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{:<28} {}  {}  {:>8} {:>9} {:>12}  {}\n",
+            r.name,
+            r.p50,
+            r.p80,
+            pct(r.probability_on_time),
+            format!("{:+}", r.p80_gain_days),
+            money(r.cost_p80),
+            r.description.as_deref().unwrap_or("")
+        ));
+    }
+    out
+}

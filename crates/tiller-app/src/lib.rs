@@ -10,6 +10,7 @@
 //! - [`examples`]: the bundled example programs.
 
 pub mod analysis;
+pub mod backtest;
 pub mod bundle;
 pub mod diff;
 pub mod examples;

@@ -31,6 +31,9 @@ pub struct ForecastArgs {
     /// Forecast as of this date instead of the plan's status date.
     #[arg(long, value_parser = crate::track_cmd::parse_date)]
     as_of: Option<chrono::NaiveDate>,
+    /// Forecast the plan with this what-if scenario (`[scenario.NAME]`) applied.
+    #[arg(long)]
+    scenario: Option<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -43,8 +46,12 @@ pub fn forecast(args: ForecastArgs, style: Style) -> anyhow::Result<ExitCode> {
         Err(r) => return Ok(rejected(r, style)),
     };
     print_diagnostics(&a.warnings, &a.sources, style);
+    let program = match &args.scenario {
+        Some(name) => forecasting::with_scenario(&a.program, name)?,
+        None => a.program.clone(),
+    };
     let options = forecasting::options(
-        &a.program,
+        &program,
         args.iterations,
         args.seed,
         args.lhs,
@@ -65,7 +72,7 @@ pub fn forecast(args: ForecastArgs, style: Style) -> anyhow::Result<ExitCode> {
             b.set_position(done);
         }
     };
-    let f = match forecasting::run(&a.program, &options, &report) {
+    let f = match forecasting::run(&program, &options, &report) {
         Ok(f) => f,
         Err(errors) => {
             let diags: Vec<_> = errors
@@ -84,7 +91,11 @@ pub fn forecast(args: ForecastArgs, style: Style) -> anyhow::Result<ExitCode> {
         s.push('\n');
         s
     } else {
-        forecasting::table(&a.program, &f)
+        let mut t = forecasting::table(&program, &f);
+        if let Some(name) = &args.scenario {
+            t = format!("Scenario `{name}`\n{t}");
+        }
+        t
     };
     write_output(None, &text)?;
     Ok(ExitCode::SUCCESS)
@@ -145,6 +156,142 @@ pub fn throughput(args: ThroughputArgs, style: Style) -> anyhow::Result<ExitCode
             }
         }
         (None, None) => anyhow::bail!("give --items N or --by DATE"),
+    };
+    write_output(None, &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct BacktestArgs {
+    /// Synthetic programs to forecast and then "run".
+    #[arg(long, default_value_t = 1_000)]
+    programs: usize,
+    /// Tasks per synthetic program.
+    #[arg(long, default_value_t = 30)]
+    tasks: usize,
+    /// Forecast iterations per program.
+    #[arg(long, default_value_t = 1_000)]
+    iterations: usize,
+    /// Team estimation correlation in the synthetic programs.
+    #[arg(long, default_value_t = 0.3)]
+    correlation: f64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
+    use tiller_app::backtest::{BacktestOptions, run};
+    if !(0.0..=1.0).contains(&args.correlation) {
+        anyhow::bail!("--correlation must be between 0 and 1");
+    }
+    let options = BacktestOptions {
+        programs: args.programs.max(1),
+        tasks: args.tasks.clamp(2, 10_000),
+        iterations: args.iterations.max(1),
+        seed: args.seed,
+        correlation: args.correlation,
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(options.programs as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} programs")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let report = |done: u64| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    };
+    let c = run(&options, &report)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let text = if args.json {
+        format!("{}\n", serde_json::to_string_pretty(&c)?)
+    } else {
+        format!(
+            "Calibration backtest: {} synthetic programs of {} tasks, {} iterations each, \
+             team correlation {}\nShare of programs finishing on or before the forecast date:\n  \
+             P50 {:>5.1}%  (nominal 50)\n  P80 {:>5.1}%  (nominal 80)\n  P95 {:>5.1}%  (nominal 95)\n  \
+             critical-path date {:>5.1}%\nLargest gap from nominal: {:.1} points\n",
+            c.programs,
+            c.tasks_per_program,
+            c.iterations,
+            c.correlation,
+            c.p50 * 100.0,
+            c.p80 * 100.0,
+            c.p95 * 100.0,
+            c.deterministic * 100.0,
+            c.worst_gap_points()
+        )
+    };
+    write_output(None, &text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// The plan's root .toml file.
+    plan: String,
+    /// Scenarios to forecast side by side with the plan (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Rank the levers (mitigating each risk, one more person per team, cutting each
+    /// often-critical task) by how much they bring the milestone's P80 forward.
+    #[arg(long)]
+    levers: bool,
+    /// The milestone compared (default: the program finish).
+    #[arg(long, default_value = "program")]
+    milestone: String,
+    #[arg(long)]
+    iterations: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn compare(args: CompareArgs, style: Style) -> anyhow::Result<ExitCode> {
+    let loaded = workspace::load_plan(&args.plan)?;
+    let a = match tiller_app::analyze(loaded) {
+        Ok(a) => a,
+        Err(r) => return Ok(rejected(r, style)),
+    };
+    if args.scenarios.is_empty() && !args.levers {
+        anyhow::bail!("give --scenarios A,B or --levers");
+    }
+    // Levers are many forecasts: fewer iterations by default.
+    let default_iterations = if args.levers { 2_000 } else { 10_000 };
+    let options = forecasting::options(
+        &a.program,
+        args.iterations.or(Some(default_iterations)),
+        args.seed,
+        false,
+        false,
+        false,
+    );
+    let rows = if args.levers {
+        let mut rows =
+            forecasting::compare(&a.program, &args.scenarios, &args.milestone, &options)?;
+        rows.extend(forecasting::rank_levers(
+            &a.program,
+            &args.milestone,
+            &options,
+        )?);
+        rows
+    } else {
+        forecasting::compare(&a.program, &args.scenarios, &args.milestone, &options)?
+    };
+    let text = if args.json {
+        format!("{}\n", serde_json::to_string_pretty(&rows)?)
+    } else {
+        forecasting::comparison_table(&args.milestone, &rows)
     };
     write_output(None, &text)?;
     Ok(ExitCode::SUCCESS)

@@ -109,6 +109,12 @@ enum Command {
     /// Throughput forecast for an agile team: when N items will be done, or how many
     /// will be done by a date, from the team's weekly history.
     Throughput(forecast_cmd::ThroughputArgs),
+    /// Calibration backtest: how often synthetic programs finish by their forecast
+    /// P50/P80/P95, next to the critical-path date.
+    Backtest(forecast_cmd::BacktestArgs),
+    /// What-if: the plan and its scenarios forecast side by side, or the levers that
+    /// most improve a milestone's P80.
+    Compare(forecast_cmd::CompareArgs),
     /// Earned value and earned schedule against a baseline.
     Evm(track_cmd::EvmArgs),
     /// Compare two versions of a plan: scope, estimates, links, dates, critical path,
@@ -307,6 +313,8 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
         }
         Command::Forecast(args) => forecast_cmd::forecast(args, style),
         Command::Throughput(args) => forecast_cmd::throughput(args, style),
+        Command::Backtest(args) => forecast_cmd::backtest(args),
+        Command::Compare(args) => forecast_cmd::compare(args, style),
         Command::Evm(args) => track_cmd::evm(args, style),
         Command::Diff(args) => track_cmd::diff(args, style),
         Command::Baseline { command } => track_cmd::baseline(command, style),

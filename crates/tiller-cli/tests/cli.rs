@@ -542,3 +542,80 @@ fn throughput_answers_when_and_how_many() {
     assert_eq!(no_history.status.code(), Some(2));
     assert!(text(&no_history.stderr).contains("no throughput history"));
 }
+
+#[test]
+fn scenarios_and_levers_compare_against_the_plan() {
+    let plan = "examples/checkout/program.toml";
+    let out = run(
+        &repo(),
+        &[
+            "compare",
+            plan,
+            "--scenarios",
+            "early-pentest,descope-polish",
+            "--milestone",
+            "m.ga",
+            "--iterations",
+            "800",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let names: Vec<&str> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, vec!["base", "early-pentest", "descope-polish"]);
+    assert_eq!(rows[0]["p80_gain_days"], 0);
+    // Fixing the pentest findings faster brings GA's P80 forward.
+    assert!(rows[1]["p80_gain_days"].as_i64() > Some(0), "{}", rows[1]);
+    let levers = run(
+        &repo(),
+        &[
+            "compare",
+            plan,
+            "--levers",
+            "--milestone",
+            "m.ga",
+            "--iterations",
+            "300",
+            "--json",
+        ],
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&levers.stdout).expect("JSON");
+    let gains: Vec<i64> = rows.as_array().expect("rows")[1..]
+        .iter()
+        .map(|r| r["p80_gain_days"].as_i64().expect("gain"))
+        .collect();
+    assert!(gains.windows(2).all(|w| w[0] >= w[1]), "ranked: {gains:?}");
+    let unknown = run(&repo(), &["forecast", plan, "--scenario", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("available: payments-contractor"));
+}
+
+#[test]
+fn the_backtest_reports_coverage_near_nominal() {
+    let out = run(
+        &repo(),
+        &[
+            "backtest",
+            "--programs",
+            "60",
+            "--iterations",
+            "400",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let c: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let f = |k: &str| c[k].as_f64().expect("number");
+    // With 60 programs the standard error of a coverage is up to 6.5 points.
+    assert!((f("p50") - 0.50).abs() < 0.15, "{c}");
+    assert!((f("p80") - 0.80).abs() < 0.12, "{c}");
+    assert!((f("p95") - 0.95).abs() < 0.08, "{c}");
+    // The critical-path date ignores uncertainty and merge bias: met far less often.
+    assert!(f("deterministic") < f("p50"), "{c}");
+}

@@ -9,6 +9,7 @@
 //! - [`cost`]: labour and fixed costs.
 //! - [`evm`]: earned value and earned schedule against a baseline.
 //! - [`forecast`]: Monte Carlo dates, costs, sensitivities and risk tornado.
+//! - [`scenario`]: what-if overlays and the levers a TPM can pull.
 //! - [`diff`]: what changed between two versions of a plan.
 
 pub mod baseline;
@@ -19,6 +20,7 @@ pub mod diff;
 pub mod evm;
 pub mod forecast;
 pub mod profile;
+pub mod scenario;
 pub mod tick;
 
 pub use cpm::{

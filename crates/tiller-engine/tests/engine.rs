@@ -1104,3 +1104,40 @@ fn throughput_backlogs_are_forecast_from_the_team_history_and_feed_the_graph() {
     assert!(m.p10 < m.p90, "{} .. {}", m.p10, m.p90);
     assert!(m.p10 <= day(7 * 9 + 4) && m.p90 >= day(7 * 9 + 4));
 }
+
+#[test]
+fn scenarios_cut_scope_mitigate_risks_re_estimate_and_add_people() {
+    let p = plan(
+        "[program]\nname = \"s\"\nstart = 2027-01-04\n\
+         [team.t]\n[person.a]\nteam = \"t\"\nrate = \"100/day\"\n\
+         [[task]]\nid = \"build\"\nteam = \"t\"\neffort = \"10d\"\n\
+         [[task]]\nid = \"extra\"\nduration = \"5d\"\nafter = [\"build\"]\n\
+         [[milestone]]\nid = \"done\"\nafter = [\"extra\"]\n\
+         [[risk]]\nid = \"R1\"\ntitle = \"r\"\nprobability = 0.5\ndelay = \"5d\"\naffects = [\"extra\"]\n\
+         mitigated = { probability = 0.1, delay = \"1d\" }\n\
+         [scenario.all]\nremove = [\"extra\"]\nmitigate = [\"R1\"]\n\
+         estimates = { build = \"8d\" }\nadd_people = { t = 1 }\n",
+    );
+    let s = &p.scenarios[0];
+    let q = tiller_engine::scenario::apply(&p, s);
+    let t = |id: &str| p.find_task(id).expect("task");
+    // `extra` no longer waits for anything and takes no time; `done` no longer waits
+    // for it; build is re-estimated to 8 person-days, now spread over two people.
+    assert!(q.task(t("extra")).deps.is_empty());
+    assert!(q.task(t("done")).deps.is_empty());
+    assert_eq!(q.teams[0].members.len(), 2);
+    assert_eq!(q.people[1].day_rate, p.people[0].day_rate);
+    assert!(matches!(
+        q.task(t("build")).assignment,
+        tiller_core::Assignment::Team { people: 2, .. }
+    ));
+    let sched = tiller_engine::schedule(&q).expect("schedules");
+    // 8 person-days over two full-time people: 4 working days.
+    assert_eq!(sched.finish_date(t("build")), day(3));
+    assert_eq!(q.risks[0].impact.probability, 0.1);
+    // The base plan is untouched.
+    assert_eq!(p.teams[0].members.len(), 1);
+    let levers = tiller_engine::scenario::levers(&p, &[t("extra")]);
+    let names: Vec<&str> = levers.iter().map(|l| l.scenario.name.as_str()).collect();
+    assert_eq!(names, vec!["mitigate-R1", "add-t", "cut-extra"]);
+}
