@@ -35,8 +35,11 @@ pub(crate) struct Node {
     pub(crate) profile: u32,
     /// Work still to schedule: all of it, or what remains of a task in progress.
     pub(crate) req: i64,
-    not_before: Option<Tick>,
-    finish_by: Option<Tick>,
+    /// Start no earlier than this tick (`Tick::MIN`: unconstrained). Plain ticks with
+    /// sentinels rather than options keep a node small on big plans.
+    not_before: Tick,
+    /// Finish no later than this tick (`Tick::MAX`: unconstrained).
+    finish_by: Tick,
     pub(crate) progress: NodeProgress,
 }
 
@@ -69,14 +72,25 @@ pub enum EdgeOrigin {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Link {
     pub(crate) node: u32,
+    /// The lag in days (packed with `elapsed` rather than as a `Lag`, to keep a link
+    /// at twelve bytes).
+    lag_days: i32,
     pub(crate) kind: DepKind,
-    structural: bool,
+    elapsed: bool,
     /// The node at the other end is a summary's start or finish.
     dummy: bool,
     /// From a summary's child to the summary's first-start node, which takes the
     /// earliest of its children's starts (not the latest, as every other link does).
     pub(crate) min: bool,
-    pub(crate) lag: Lag,
+}
+
+impl Link {
+    pub(crate) fn lag(&self) -> Lag {
+        Lag {
+            days: self.lag_days,
+            elapsed: self.elapsed,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -207,6 +221,9 @@ pub struct Network {
     /// Per task: its node (leaf, milestone) or its start, finish and first-start nodes
     /// (summary).
     pub(crate) task_nodes: Vec<TaskNodes>,
+    /// Children of each task (compressed: `children[child_start[t]..child_start[t+1]]`).
+    child_start: Vec<u32>,
+    children: Vec<TaskIdx>,
     /// Tasks ordered children before parents, for roll-ups.
     rollup_order: Vec<TaskIdx>,
     missable: Vec<(TaskIdx, NaiveDate, SourceRef, bool)>,
@@ -288,15 +305,13 @@ impl Network {
                             role,
                             profile: milestone_profile,
                             req: 0,
-                            not_before: if role == NodeRole::SummaryStart {
-                                not_before
-                            } else {
-                                None
+                            not_before: match (role, not_before) {
+                                (NodeRole::SummaryStart, Some(t)) => t,
+                                _ => Tick::MIN,
                             },
-                            finish_by: if role == NodeRole::SummaryFinish {
-                                finish_by
-                            } else {
-                                None
+                            finish_by: match (role, finish_by) {
+                                (NodeRole::SummaryFinish, Some(t)) => t,
+                                _ => Tick::MAX,
                             },
                             progress: NodeProgress::Planned,
                         });
@@ -329,8 +344,8 @@ impl Network {
                         role: NodeRole::Task,
                         profile,
                         req,
-                        not_before,
-                        finish_by,
+                        not_before: not_before.unwrap_or(Tick::MIN),
+                        finish_by: finish_by.unwrap_or(Tick::MAX),
                         progress: node_progress,
                     });
                     task_nodes.push(TaskNodes {
@@ -338,6 +353,35 @@ impl Network {
                         finish: id,
                         first: id,
                     });
+                }
+            }
+        }
+
+        // Which parts of each summary anything depends on: its start when something
+        // constrains it (a link into it, `not_before`), its finish when something
+        // follows or bounds it (a finish-side link from it, a deadline or promise), its
+        // first task's start when a start-side link leaves it — or when its parent's
+        // part matters, since the parent's passes through it. Structural links are made
+        // only where they can matter, so a plan's workstreams cost nothing unless they
+        // are linked or constrained.
+        let mut needs = vec![[false; 3]; program.tasks.len()];
+        for (i, task) in program.tasks.iter().enumerate() {
+            if task.kind == TaskKind::Summary {
+                needs[i][0] |= !task.deps.is_empty() || task.not_before.is_some();
+                needs[i][1] |= task.deadline.is_some() || task.promised.is_some();
+            }
+            for dep in &task.deps {
+                if program.task(dep.pred).kind == TaskKind::Summary {
+                    needs[dep.pred.index()][if dep.kind.from_finish() { 1 } else { 2 }] = true;
+                }
+            }
+        }
+        let rollup = rollup_order(program);
+        for &t in rollup.iter().rev() {
+            if let Some(parent) = program.task(t).parent {
+                let inherited = needs[parent.index()];
+                for k in 0..3 {
+                    needs[t.index()][k] |= inherited[k];
                 }
             }
         }
@@ -351,11 +395,15 @@ impl Network {
             } = task_nodes[i];
             if let Some(parent) = task.parent {
                 let p = task_nodes[parent.index()];
-                for (pred, succ, kind, min) in [
-                    (p.start, start, DepKind::StartToStart, false),
-                    (finish, p.finish, DepKind::FinishToStart, false),
-                    (first, p.first, DepKind::StartToStart, true),
+                let need = needs[parent.index()];
+                for (pred, succ, kind, min, wanted) in [
+                    (p.start, start, DepKind::StartToStart, false, need[0]),
+                    (finish, p.finish, DepKind::FinishToStart, false, need[1]),
+                    (first, p.first, DepKind::StartToStart, true, need[2]),
                 ] {
+                    if !wanted {
+                        continue;
+                    }
                     edges.push(Edge {
                         pred,
                         succ,
@@ -388,6 +436,19 @@ impl Network {
             }
         }
 
+        // Children of every task, for roll-ups.
+        let parents: Vec<(u32, u32)> = program
+            .tasks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.parent.map(|p| (p.0, i as u32)))
+            .collect();
+        let (child_start, child_ids) = csr(program.tasks.len(), parents.iter().map(|x| x.0));
+        let children: Vec<TaskIdx> = child_ids
+            .iter()
+            .map(|&k| TaskIdx(parents[k as usize].1))
+            .collect();
+
         let n = nodes.len();
         let (in_start, in_edges) = csr(n, edges.iter().map(|e| e.succ));
         let (out_start, out_edges) = csr(n, edges.iter().map(|e| e.pred));
@@ -402,11 +463,11 @@ impl Network {
             let edge = &edges[e as usize];
             Link {
                 node,
+                lag_days: edge.lag.days,
                 kind: edge.kind,
-                structural: edge.origin == EdgeOrigin::Structure,
+                elapsed: edge.lag.elapsed,
                 dummy: nodes[node as usize].role != NodeRole::Task,
                 min: edge.min,
-                lag: edge.lag,
             }
         };
         let in_adj = in_edges
@@ -430,7 +491,9 @@ impl Network {
             out_adj,
             order,
             task_nodes,
-            rollup_order: rollup_order(program),
+            child_start,
+            children,
+            rollup_order: rollup,
             missable,
         })
     }
@@ -497,9 +560,7 @@ impl Network {
                 req: reqs[v],
             };
             let mut start_bound = start_of(0);
-            if let Some(nb) = node.not_before {
-                start_bound = start_bound.max(nb);
-            }
+            start_bound = start_bound.max(node.not_before);
             // Nothing unfinished happens on or before the status date.
             if let Some(status_end) = self.status_end {
                 start_bound = start_bound.max(status_end);
@@ -513,7 +574,7 @@ impl Network {
                 } else {
                     es[p]
                 };
-                match axis.add_lag(from, link.lag) {
+                match axis.add_lag(from, link.lag()) {
                     Some(t) if link.kind.to_finish() => finish_bound = finish_bound.max(t),
                     Some(t) => start_bound = start_bound.max(t),
                     None => ok = false,
@@ -608,9 +669,7 @@ impl Network {
             }
             let occ = self.occupancy(v, reqs);
             let mut finish_bound = finish;
-            if let Some(fb) = node.finish_by {
-                finish_bound = finish_bound.min(fb);
-            }
+            finish_bound = finish_bound.min(node.finish_by);
             let mut start_bound = Tick::MAX;
             let (mut free_finish, mut free_start) = (Tick::MAX, Tick::MAX);
             let (finish_parity, start_parity) = (is_end(ef[v]), is_end(es[v]));
@@ -648,8 +707,8 @@ impl Network {
                     start_parity
                 };
                 let (Some(u), Some(f)) = (
-                    axis.sub_lag(late, edge.lag, parity),
-                    axis.sub_lag(early, edge.lag, parity),
+                    axis.sub_lag(late, edge.lag(), parity),
+                    axis.sub_lag(early, edge.lag(), parity),
                 ) else {
                     ok = false;
                     continue;
@@ -866,7 +925,7 @@ impl Network {
             t.es[p]
         };
         let at = WorkAxis { calendar: axis }
-            .add_lag(from, link.lag)
+            .add_lag(from, link.lag())
             .and_then(|x| {
                 if link.kind.to_finish() {
                     occ.start_for_finish_after(x)
@@ -903,12 +962,9 @@ impl Network {
         self.out_adj[self.out_start[v] as usize..self.out_start[v + 1] as usize].iter()
     }
 
-    fn children_of(&self, summary: TaskIdx) -> Vec<TaskIdx> {
-        let v = self.task_nodes[summary.index()].start as usize;
-        self.links_out(v)
-            .filter(|l| l.structural)
-            .map(|l| self.nodes[l.node as usize].task)
-            .collect()
+    fn children_of(&self, summary: TaskIdx) -> &[TaskIdx] {
+        let t = summary.index();
+        &self.children[self.child_start[t] as usize..self.child_start[t + 1] as usize]
     }
 
     /// Walks driving links back from the tasks that end the program, through critical
