@@ -79,6 +79,39 @@ pub fn diff(old: &Analysis, new: &Analysis) -> PlanDiff {
     )
 }
 
+/// Fills the P80 dates of the finish and of every listed milestone from forecasts of
+/// both versions (same seed and iterations, so the difference is the plan's).
+pub fn add_forecasts(
+    d: &mut PlanDiff,
+    old: &Analysis,
+    new: &Analysis,
+    iterations: usize,
+    seed: u64,
+) {
+    let options = tiller_engine::forecast::ForecastOptions {
+        iterations,
+        seed,
+        latin_hypercube: false,
+        mitigated: false,
+        tornado: false,
+    };
+    let (Ok(fo), Ok(fnew)) = (
+        crate::forecasting::run(&old.program, &options, &|_| {}),
+        crate::forecasting::run(&new.program, &options, &|_| {}),
+    ) else {
+        return;
+    };
+    let p80 = |f: &tiller_engine::forecast::Forecast, id: &str| {
+        f.milestones.iter().find(|m| m.id == id).map(|m| m.p80)
+    };
+    d.finish.p80_old = p80(&fo, "program");
+    d.finish.p80_new = p80(&fnew, "program");
+    for m in &mut d.milestones {
+        m.p80_old = p80(&fo, &m.id);
+        m.p80_new = p80(&fnew, &m.id);
+    }
+}
+
 fn days(n: i64) -> String {
     match n {
         0 => "no change".to_string(),
@@ -98,6 +131,9 @@ fn date_line(d: &DateChange) -> String {
             "  (promised {p}{})",
             if d.new > p { ", missed" } else { "" }
         ));
+    }
+    if let (Some(a), Some(b)) = (d.p80_old, d.p80_new) {
+        s.push_str(&format!("; P80 {a} → {b}"));
     }
     s
 }

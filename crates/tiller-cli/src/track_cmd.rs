@@ -151,6 +151,12 @@ pub struct DiffArgs {
     /// many working days (for CI).
     #[arg(long)]
     fail_on_slip: Option<i64>,
+    /// Forecast iterations per version for the P80 dates (0: no forecast).
+    #[arg(long, default_value_t = 2_000)]
+    iterations: usize,
+    /// Forecast seed (the same for both versions).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 /// Exit code when `--fail-on-slip` trips: the comparison worked, the plan slipped.
@@ -178,7 +184,10 @@ pub fn diff(args: DiffArgs, style: Style) -> anyhow::Result<ExitCode> {
         Ok(pair) => pair,
         Err(r) => return Ok(rejected(r, style)),
     };
-    let d = diff::diff(&old, &new);
+    let mut d = diff::diff(&old, &new);
+    if args.iterations > 0 {
+        diff::add_forecasts(&mut d, &old, &new, args.iterations, args.seed);
+    }
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&d)?;
         s.push('\n');

@@ -394,6 +394,15 @@ fn diff_reports_every_kind_of_change_and_fails_ci_on_slips() {
     assert_eq!(d["links_changed"][0]["old"], "SS+1d");
     assert_eq!(d["milestones"][0]["slip"], 2);
     assert_eq!(d["finish"]["slip"], 2);
+    // Forecasts of both versions give the P80s: later in the new plan, whose build
+    // estimate became uncertain.
+    let p80 = |side: &str| {
+        d["milestones"][0][side]
+            .as_str()
+            .expect("P80 date")
+            .to_string()
+    };
+    assert!(p80("p80_new") > p80("p80_old"), "{}", d["milestones"][0]);
     assert_eq!(d["risks_opened"], serde_json::json!(["R-CDN"]));
     assert_eq!(d["risks_closed"], serde_json::json!(["R-COPY"]));
     assert_eq!(d["budget"]["planned_cost_old"], 4800.0);
