@@ -5,6 +5,7 @@
 //! - [`analysis`]: validating and scheduling, with engine problems turned into plan
 //!   diagnostics.
 //! - [`output`]: schedules as a readable table, JSON and CSV.
+//! - [`leveling`]: leveled schedules, delay explanations, over-allocations and load.
 //! - [`diff`]: comparing two versions of a plan (paths or git revisions).
 //! - [`tracking`]: baselines, variance and earned value.
 //! - [`examples`]: the bundled example programs.
@@ -15,6 +16,7 @@ pub mod bundle;
 pub mod diff;
 pub mod examples;
 pub mod forecasting;
+pub mod leveling;
 pub mod output;
 pub mod throughput;
 pub mod tracking;

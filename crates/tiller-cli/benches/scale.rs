@@ -172,4 +172,41 @@ fn main() {
         ms(median(times))
     );
     let _ = std::fs::remove_dir_all(&dir);
+
+    level_10k(&options, runs);
+}
+
+/// Resource leveling of the same 10k-task, 500-person program: at the default search
+/// budget (what `tiller schedule --level` does) and at a larger one, with the
+/// independent check of every leveled schedule timed separately.
+fn level_10k(options: &tiller_plan::generate::Options, runs: usize) {
+    use tiller_engine::level::{LevelOptions, level, verify};
+    let text = tiller_plan::generate::generate(options).expect("valid options");
+    let program = tiller_plan::load_str("generated.toml", &text, &[])
+        .program
+        .expect("generated plans are valid");
+    let default = LevelOptions::for_program(&program);
+    for schedules in [default.max_schedules, 100] {
+        let opts = LevelOptions {
+            max_schedules: schedules,
+            ..default.clone()
+        };
+        let mut level_times = Vec::new();
+        let mut verify_times = Vec::new();
+        for _ in 0..runs {
+            let t0 = Instant::now();
+            let leveled = level(&program, &opts).expect("levels");
+            level_times.push(t0.elapsed());
+            let t1 = Instant::now();
+            let checked = verify(&program, &leveled.placed());
+            verify_times.push(t1.elapsed());
+            assert!(checked.is_ok(), "the leveled schedule is feasible");
+        }
+        println!(
+            "leveling, 10k tasks / 500 people, {schedules} schedules: {} ms median of {runs} \
+             (independent check {} ms)",
+            ms(median(level_times)),
+            ms(median(verify_times))
+        );
+    }
 }

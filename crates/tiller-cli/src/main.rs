@@ -12,6 +12,7 @@ use tiller_plan::{Diagnostic, SourceMap, Style};
 
 mod forecast_cmd;
 mod interop_cmd;
+mod level_cmd;
 mod server_cmd;
 mod track_cmd;
 
@@ -66,6 +67,8 @@ enum Command {
         /// Compare with this baseline: baseline dates and variance per task.
         #[arg(long)]
         baseline: Option<String>,
+        #[command(flatten)]
+        level: level_cmd::LevelArgs,
     },
     /// Print the JSON Schema of the plan format (for editor validation and completion).
     Schema,
@@ -140,6 +143,13 @@ enum Command {
     Push(server_cmd::PushArgs),
     /// Write a program from a server, with the progress and RAID entered there, to files.
     Pull(server_cmd::PullArgs),
+    /// Weekly load per person, team and shared resource, with over-allocations.
+    Load(level_cmd::LoadArgs),
+    /// Benchmarks of the scheduling kernel.
+    Bench {
+        #[command(subcommand)]
+        command: level_cmd::BenchCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -226,7 +236,13 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
             output: out,
             as_of,
             baseline,
+            level,
         } => {
+            if level.level {
+                let out = out.as_deref();
+                let base = baseline.as_deref();
+                return level_cmd::schedule(&plan, json, csv, out, as_of, base, &level, style);
+            }
             let loaded = workspace::load_plan(&plan)?;
             let a = match tiller_app::analysis::analyze_as_of(loaded, as_of) {
                 Ok(a) => a,
@@ -252,11 +268,14 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
                     name,
                     variance: rows,
                 });
-                output::schedule_json(&doc)
+                level_cmd::json_with_over_allocations(&a.program, &doc)
             } else if csv {
                 output::schedule_csv(&a.program, &a.schedule)?
             } else {
-                let mut t = output::schedule_table(&a.program, &a.schedule);
+                let mut t = level_cmd::table_with_over_allocations(
+                    &a.program,
+                    output::schedule_table(&a.program, &a.schedule),
+                );
                 if let Some((name, rows)) = &variance {
                     t.push_str(&output::variance_table(name, rows));
                 }
@@ -325,5 +344,7 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
         Command::Token(args) => server_cmd::token(args),
         Command::Push(args) => server_cmd::push(args),
         Command::Pull(args) => server_cmd::pull(args),
+        Command::Load(args) => level_cmd::load(args, style),
+        Command::Bench { command } => level_cmd::bench(command),
     }
 }

@@ -628,3 +628,233 @@ fn the_backtest_reports_coverage_near_nominal() {
     // The critical-path date ignores uncertainty and merge bias: met far less often.
     assert!(f("deterministic") < f("p50"), "{c}");
 }
+
+// ---------------------------------------------------------------- leveling
+
+#[test]
+fn leveling_the_example_is_exactly_as_recorded() {
+    let dir = fixtures().join("leveling");
+    let root = "examples/checkout/program.toml";
+    for (flag, file) in [
+        ("", "checkout.level.txt"),
+        ("--json", "checkout.level.json"),
+        ("--csv", "checkout.level.csv"),
+    ] {
+        let mut args = vec!["schedule", "--color", "never", "--level", root];
+        if !flag.is_empty() {
+            args.push(flag);
+        }
+        let out = run(&repo(), &args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_matches_file(&dir.join(file), &text(&out.stdout));
+    }
+    // The JSON carries the leveling fields on top of the schedule's.
+    let out = run(&repo(), &["schedule", "--level", "--json", root]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["leveled"], true);
+    let tasks = doc["tasks"].as_array().expect("tasks");
+    for key in [
+        "assigned_to",
+        "delay_reason",
+        "critical_chain",
+        "early_start",
+        "total_float",
+    ] {
+        assert!(tasks.iter().all(|t| t.get(key).is_some()), "{key}");
+    }
+    assert!(
+        tasks
+            .iter()
+            .any(|t| t["delay_reason"]["kind"] == "resource")
+    );
+    assert!(
+        tasks
+            .iter()
+            .any(|t| t["delay_reason"]["kind"] == "calendar")
+    );
+    assert!(
+        tasks
+            .iter()
+            .any(|t| t["delay_reason"]["kind"] == "predecessor")
+    );
+    assert!(!doc["critical_chain"].as_array().expect("chain").is_empty());
+    // Same seed, same bytes.
+    let again = run(&repo(), &["schedule", "--level", "--json", root]);
+    assert_eq!(out.stdout, again.stdout);
+}
+
+#[test]
+fn explanations_of_the_example_are_exactly_as_recorded() {
+    let root = "examples/checkout/program.toml";
+    let mut all = String::new();
+    for task in [
+        "pay.idempotency",
+        "pay.ops.card-migration",
+        "qa.cert.devices",
+        "qa.regression",
+        "m.ga",
+        "pay.api",
+    ] {
+        let out = run(
+            &repo(),
+            &[
+                "schedule",
+                "--level",
+                "--explain",
+                task,
+                "--color",
+                "never",
+                root,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{task}: {}", text(&out.stderr));
+        all.push_str(&text(&out.stdout));
+        all.push('\n');
+    }
+    assert_matches_file(&fixtures().join("leveling/checkout.explain.txt"), &all);
+    // A misspelt task is a usage error with a suggestion; --explain needs --level.
+    let out = run(
+        &repo(),
+        &["schedule", "--level", "--explain", "pay.ap", root],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("did you mean `pay.api`?"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&repo(), &["schedule", "--explain", "pay.api", root]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn load_and_over_allocations_of_the_example_are_as_recorded() {
+    let dir = fixtures().join("leveling");
+    let root = "examples/checkout/program.toml";
+    for (args, file) in [
+        (vec!["load", "--color", "never", root], "checkout.load.txt"),
+        (
+            vec!["load", "--color", "never", "--level", "--json", root],
+            "checkout.load-leveled.json",
+        ),
+    ] {
+        let out = run(&repo(), &args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_matches_file(&dir.join(file), &text(&out.stdout));
+    }
+    // Resource-free: over-allocations listed; leveled: none left.
+    let out = run(&repo(), &["load", "--json", root]);
+    let free: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        !free["over_allocations"]
+            .as_array()
+            .expect("list")
+            .is_empty()
+    );
+    let out = run(&repo(), &["load", "--level", "--json", root]);
+    let leveled: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(leveled["over_allocations"], serde_json::json!([]));
+    assert!(leveled["rows"].as_array().expect("rows").iter().all(|r| {
+        r["weeks"]
+            .as_array()
+            .expect("weeks")
+            .iter()
+            .all(|w| w["over"] == false)
+    }));
+    // `schedule` without --level lists the same over-allocations.
+    let out = run(&repo(), &["schedule", "--json", root]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["leveled"], false);
+    assert_eq!(doc["over_allocations"], free["over_allocations"]);
+}
+
+#[test]
+fn bench_psplib_verifies_and_reports_a_small_set() {
+    let dir = fixtures().join("psplib");
+    let csv = std::env::temp_dir().join(format!("tiller-bench-{}.csv", std::process::id()));
+    let out = run(
+        &repo(),
+        &[
+            "bench",
+            "psplib",
+            dir.to_str().expect("utf-8"),
+            "--schedules",
+            "300",
+            "--seed",
+            "3",
+            "--json",
+            "--csv",
+            csv.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let line = text(&out.stdout);
+    assert_eq!(line.lines().count(), 1, "one object per set: {line}");
+    let s: serde_json::Value = serde_json::from_str(line.trim()).expect("JSON");
+    assert_eq!(s["set"], "j30");
+    assert_eq!(s["instances"], 3);
+    assert_eq!(s["schedules"], 300);
+    assert_eq!(s["infeasible"], 0);
+    assert_eq!(s["baseline"], "optimum");
+    for key in [
+        "avg_deviation_pct",
+        "best_known_hits",
+        "mean_seconds",
+        "max_seconds",
+    ] {
+        assert!(s[key].is_number(), "{key}");
+    }
+    let dev = s["avg_deviation_pct"].as_f64().expect("number");
+    assert!((0.0..10.0).contains(&dev), "{dev}");
+    let rows = std::fs::read_to_string(&csv).expect("CSV written");
+    let _ = std::fs::remove_file(&csv);
+    assert!(
+        rows.starts_with("set,instance,makespan,best_known,cpm_lb"),
+        "{rows}"
+    );
+    assert_eq!(rows.lines().count(), 4);
+    assert!(
+        rows.contains("j30,j305_3,") && rows.contains(",76,54,"),
+        "{rows}"
+    );
+    // The set directory itself works too, and results do not depend on threads.
+    let one = run(
+        &repo(),
+        &[
+            "bench",
+            "psplib",
+            dir.join("j30").to_str().expect("utf-8"),
+            "--schedules",
+            "300",
+            "--seed",
+            "3",
+            "--json",
+            "--threads",
+            "1",
+        ],
+    );
+    let two = run(
+        &repo(),
+        &[
+            "bench",
+            "psplib",
+            dir.join("j30").to_str().expect("utf-8"),
+            "--schedules",
+            "300",
+            "--seed",
+            "3",
+            "--json",
+            "--threads",
+            "2",
+        ],
+    );
+    let strip = |o: &Output| {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        (v["avg_deviation_pct"].clone(), v["best_known_hits"].clone())
+    };
+    assert_eq!(strip(&one), strip(&two));
+    assert_eq!(
+        strip(&one),
+        (s["avg_deviation_pct"].clone(), s["best_known_hits"].clone())
+    );
+}

@@ -6,6 +6,8 @@
 //!   time off and part-time availability.
 //! - [`tick`]: day-boundary arithmetic (task starts, finishes, lags).
 //! - [`cpm`]: the critical-path method over a dependency network, from a status date.
+//! - [`level`]: resource leveling (people, teams, shared resources), delay
+//!   explanations, the critical chain, load and over-allocations.
 //! - [`cost`]: labour and fixed costs.
 //! - [`evm`]: earned value and earned schedule against a baseline.
 //! - [`forecast`]: Monte Carlo dates, costs, sensitivities and risk tornado.
@@ -19,6 +21,7 @@ pub mod cpm;
 pub mod diff;
 pub mod evm;
 pub mod forecast;
+pub mod level;
 pub mod profile;
 pub mod scenario;
 pub mod tick;

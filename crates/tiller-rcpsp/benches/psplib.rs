@@ -21,23 +21,13 @@ use std::time::{Duration, Instant};
 
 use rand::{RngExt, SeedableRng};
 use tiller_rcpsp::bench::{Baseline, BenchOptions, NamedInstance, SetSummary, run_set};
-use tiller_rcpsp::psplib::{Reference, instance_name, parse_bounds_csv, parse_sm, parse_solutions};
+use tiller_rcpsp::psplib::{Reference, instance_name, natural_key, parse_sm, references};
 use tiller_rcpsp::{
     Activity, Instance, Precedence, Resource, SolveOptions, Strategy, solve, verify,
 };
 
 fn env<T: std::str::FromStr>(key: &str) -> Option<T> {
     std::env::var(key).ok().and_then(|v| v.parse().ok())
-}
-
-fn natural_key(name: &str) -> (String, Vec<u64>) {
-    // j3012_3 -> ("j", [3012, 3]) so that files sort by parameter then index.
-    let prefix: String = name.chars().take_while(|c| c.is_alphabetic()).collect();
-    let nums = name[prefix.len()..]
-        .split('_')
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    (prefix, nums)
 }
 
 fn load_set(
@@ -62,27 +52,15 @@ fn load_set(
             instance,
         });
     }
-    let csv = dir.join("solutions").join(format!("bounds_{set}.csv"));
-    let mut refs = match std::fs::read_to_string(&csv) {
-        Ok(text) => parse_bounds_csv(&text).map_err(|e| format!("{}: {e}", csv.display()))?,
-        Err(_) => BTreeMap::new(),
-    };
-    if set == "j30" {
-        // The optima file is authoritative for J30.
-        let p = dir.join("solutions").join("j30opt.sm");
-        if let Ok(text) = std::fs::read_to_string(&p) {
-            let opt = parse_solutions(&text, "j30").map_err(|e| format!("{}: {e}", p.display()))?;
-            for (name, mk) in opt {
-                let e = refs.entry(name).or_insert(Reference {
-                    cpm_lb: 0,
-                    best_known: None,
-                    optimal: true,
-                });
-                e.best_known = Some(mk);
-                e.optimal = true;
-            }
-        }
-    }
+    let sol = dir.join("solutions");
+    let read = |name: String| std::fs::read_to_string(sol.join(name)).ok();
+    let refs = references(
+        set,
+        read(format!("bounds_{set}.csv")).as_deref(),
+        read(format!("{set}opt.sm")).as_deref(),
+        read(format!("{set}hrs.sm")).as_deref(),
+    )
+    .map_err(|e| format!("{}: {e}", sol.display()))?;
     // The critical-path bound must agree with the reference file.
     for item in &instances {
         if let Some(r) = refs.get(&item.name) {

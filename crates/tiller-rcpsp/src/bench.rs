@@ -168,6 +168,23 @@ pub fn run_set(
     summarize(set, rows, options)
 }
 
+/// [`run_set`] on a pool of `threads` worker threads (0: one per core).
+/// Results do not depend on the number of threads.
+pub fn run_set_threads(
+    threads: usize,
+    set: &str,
+    instances: &[NamedInstance],
+    references: &BTreeMap<String, Reference>,
+    options: &BenchOptions,
+    on_done: &(dyn Fn(&InstanceResult) + Sync),
+) -> Result<SetSummary, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(pool.install(|| run_set(set, instances, references, options, on_done)))
+}
+
 /// Builds the summary from per-instance rows.
 pub fn summarize(set: &str, rows: Vec<InstanceResult>, options: &BenchOptions) -> SetSummary {
     let devs: Vec<f64> = rows.iter().filter_map(|r| r.deviation_pct).collect();

@@ -218,6 +218,9 @@ pub(crate) struct Derived {
     /// Successor arcs `(succ, d)` meaning `S[succ] >= S[j] + d`.
     pub succ_off: Vec<u32>,
     pub succ_arcs: Vec<(u32, i32)>,
+    /// The same adjacency without the distances.
+    pub pred_nodes: Vec<u32>,
+    pub succ_nodes: Vec<u32>,
     /// Aggregated positive demands of positive-duration activities.
     pub dem_off: Vec<u32>,
     pub dem: Vec<(u32, i32)>,
@@ -434,6 +437,8 @@ impl Instance {
             }
         }
 
+        let pred_nodes = pred_arcs.iter().map(|a| a.0).collect();
+        let succ_nodes = succ_arcs.iter().map(|a| a.0).collect();
         let d = Derived {
             n,
             dur,
@@ -442,6 +447,8 @@ impl Instance {
             pred_arcs,
             succ_off,
             succ_arcs,
+            pred_nodes,
+            succ_nodes,
             dem_off,
             dem,
             profile,

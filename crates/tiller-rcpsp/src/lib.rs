@@ -21,6 +21,20 @@
 //!
 //! The objective is the makespan (latest finish).
 //!
+//! # Models
+//!
+//! The schemes, justification and the search are written once against the
+//! [`Model`] trait; [`Instance`] is its constant-duration implementation
+//! (with a fast path: every slot of a window is booked, one mode). Callers
+//! with calendars implement [`Model`] themselves: an activity's finish may
+//! depend on its start (work pauses on non-working days), it may book its
+//! resources only on some slots of its window, and it may have several
+//! modes (alternative resource sets; the schemes pick, per activity, the
+//! mode that finishes first). Tiller's plan leveling is such a model.
+//! [`solve_model`] searches any model; the [`Scheduler`] trait puts every
+//! way of scheduling one (a scheme with a priority rule, forward-backward
+//! improvement, a budgeted search) behind one interface.
+//!
 //! # Algorithms
 //!
 //! - **Schedule generation schemes** ([`serial_sgs`], [`parallel_sgs`]): the
@@ -45,8 +59,9 @@
 //!   crossover, swap and shift mutations, a starting population from all
 //!   priority rules with both schemes plus regret-biased sampling, each
 //!   improved by justification. The last 40 % of the budget goes to an
-//!   iterated local search around the best schedule (random shift moves,
-//!   one justification round, acceptance of equal makespans).
+//!   iterated local search around the best schedule (shift moves, mostly
+//!   of activities on its critical chain to earlier list positions, one
+//!   justification round, acceptance of equal makespans).
 //! - **Large instances** ([`Strategy::PriorityRules`], chosen automatically
 //!   above [`LARGE_INSTANCE`] activities): every rule with both schemes,
 //!   each improved by iterated justification, then randomized LFT sampling
@@ -69,7 +84,7 @@
 //! # Benchmarks
 //!
 //! [`psplib`] reads PSPLIB single-mode files (Kolisch & Sprecher 1996) and
-//! reference makespans; [`bench`] runs a set in parallel across instances
+//! reference makespans; [`bench`](mod@bench) runs a set in parallel across instances
 //! and reports deviations the way the literature does.
 //!
 //! # References
@@ -98,9 +113,11 @@ pub mod bench;
 mod explain;
 mod ga;
 mod instance;
+mod model;
 mod priority;
 pub mod psplib;
 mod schedule;
+mod scheduler;
 mod sgs;
 mod solve;
 
@@ -108,7 +125,12 @@ pub use explain::{Reason, explain};
 pub use instance::{
     Activity, Instance, InstanceError, MAX_TIME, Precedence, PrecedenceKind, Resource,
 };
+pub use model::{Bound, Model, PriorityBasis};
 pub use priority::PriorityRule;
 pub use schedule::{Schedule, ScheduleError, Violation, verify};
+pub use scheduler::{ForwardBackward, ParallelScheme, Scheduler, Search, SerialScheme};
 pub use sgs::{SgsError, justify, parallel_sgs, priority_list, serial_sgs};
-pub use solve::{LARGE_INSTANCE, Solution, SolveError, SolveOptions, StopReason, Strategy, solve};
+pub use solve::{
+    LARGE_INSTANCE, Placement, Solution, SolveError, SolveOptions, StopReason, Strategy,
+    left_justify, solve, solve_model,
+};

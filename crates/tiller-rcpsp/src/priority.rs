@@ -8,6 +8,7 @@ use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
 use crate::instance::Derived;
+use crate::model::{Model, PriorityBasis};
 
 /// Priority rule used to build an activity list. In every case the list is
 /// a topological order; the rule only decides among activities whose
@@ -56,15 +57,16 @@ pub(crate) fn latest_starts(d: &Derived) -> Vec<i32> {
 
 /// Number of transitive successors of every activity. Exact (bitsets) up to
 /// a size where n^2 bits stay small, an upper-bound estimate beyond.
-fn total_successors(d: &Derived) -> Vec<i64> {
-    let n = d.n;
+fn total_successors<M: Model>(m: &M) -> Vec<i64> {
+    let n = m.num_activities();
+    let topo = m.topological_order();
     let mut count = vec![0i64; n];
     if n <= 16_384 {
         let words = n.div_ceil(64);
         let mut bits = vec![0u64; n * words];
-        for &j in d.topo.iter().rev() {
+        for &j in topo.iter().rev() {
             let j = j as usize;
-            for &(k, _) in d.succs(j) {
+            for &k in m.succs(j) {
                 let k = k as usize;
                 bits[j * words + k / 64] |= 1 << (k % 64);
                 // Successors come later in topological order, so their sets
@@ -86,10 +88,10 @@ fn total_successors(d: &Derived) -> Vec<i64> {
                 .sum();
         }
     } else {
-        for &j in d.topo.iter().rev() {
+        for &j in topo.iter().rev() {
             let j = j as usize;
             let mut c = 0i64;
-            for &(k, _) in d.succs(j) {
+            for &k in m.succs(j) {
                 c += 1 + count[k as usize];
             }
             count[j] = c.min(n as i64);
@@ -98,51 +100,57 @@ fn total_successors(d: &Derived) -> Vec<i64> {
     count
 }
 
-/// Priority value per activity, smaller = scheduled earlier.
-pub(crate) fn priority_values(d: &Derived, rule: PriorityRule, rng: &mut impl Rng) -> Vec<i64> {
-    match rule {
-        PriorityRule::Lft => {
-            let ls = latest_starts(d);
-            (0..d.n).map(|j| i64::from(ls[j] + d.dur[j])).collect()
-        }
-        PriorityRule::Lst => latest_starts(d).into_iter().map(i64::from).collect(),
-        PriorityRule::Mts => total_successors(d).into_iter().map(|c| -c).collect(),
-        PriorityRule::Grpw => (0..d.n)
+/// Offset that makes a priority class dominate every rule value.
+const CLASS_WEIGHT: i64 = 1 << 44;
+
+/// Priority value per activity, smaller = scheduled earlier: the priority
+/// class first (higher class earlier), then the rule.
+pub(crate) fn priority_values<M: Model>(
+    m: &M,
+    basis: &PriorityBasis,
+    rule: PriorityRule,
+    rng: &mut impl Rng,
+) -> Vec<i64> {
+    let n = m.num_activities();
+    let b = basis;
+    let values: Vec<i64> = match rule {
+        PriorityRule::Lft => (0..n).map(|j| b.late_start[j] + b.duration[j]).collect(),
+        PriorityRule::Lst => b.late_start.clone(),
+        PriorityRule::Mts => total_successors(m).into_iter().map(|c| -c).collect(),
+        PriorityRule::Grpw => (0..n)
             .map(|j| {
-                let w: i64 = d
-                    .succs(j)
-                    .iter()
-                    .map(|&(k, _)| i64::from(d.dur[k as usize]))
-                    .sum();
-                -(i64::from(d.dur[j]) + w)
+                let w: i64 = m.succs(j).iter().map(|&k| b.duration[k as usize]).sum();
+                -(b.duration[j] + w)
             })
             .collect(),
-        PriorityRule::MinSlack => {
-            let ls = latest_starts(d);
-            (0..d.n).map(|j| i64::from(ls[j] - d.es[j])).collect()
-        }
-        PriorityRule::Random => (0..d.n).map(|_| rng.random_range(0..1i64 << 40)).collect(),
-    }
+        PriorityRule::MinSlack => (0..n).map(|j| b.late_start[j] - b.early_start[j]).collect(),
+        PriorityRule::Random => (0..n).map(|_| rng.random_range(0..1i64 << 40)).collect(),
+    };
+    values
+        .into_iter()
+        .zip(&b.class)
+        .map(|(v, &c)| v.clamp(-(CLASS_WEIGHT / 4), CLASS_WEIGHT / 4) - c * CLASS_WEIGHT)
+        .collect()
 }
 
 /// Topological list taking, at each step, the eligible activity with the
 /// smallest value (ties by topological rank, hence deterministic).
-pub(crate) fn list_from_values(d: &Derived, values: &[i64]) -> Vec<u32> {
-    let mut indeg: Vec<u32> = (0..d.n)
-        .map(|j| d.pred_off[j + 1] - d.pred_off[j])
-        .collect();
-    let mut heap: BinaryHeap<Reverse<(i64, u32, u32)>> = (0..d.n)
+pub(crate) fn list_from_values<M: Model>(m: &M, values: &[i64]) -> Vec<u32> {
+    let n = m.num_activities();
+    let rank = m.topological_rank();
+    let mut indeg: Vec<u32> = (0..n).map(|j| m.preds(j).len() as u32).collect();
+    let mut heap: BinaryHeap<Reverse<(i64, u32, u32)>> = (0..n)
         .filter(|&j| indeg[j] == 0)
-        .map(|j| Reverse((values[j], d.rank[j], j as u32)))
+        .map(|j| Reverse((values[j], rank[j], j as u32)))
         .collect();
-    let mut list = Vec::with_capacity(d.n);
+    let mut list = Vec::with_capacity(n);
     while let Some(Reverse((_, _, j))) = heap.pop() {
         list.push(j);
-        for &(k, _) in d.succs(j as usize) {
+        for &k in m.succs(j as usize) {
             let k = k as usize;
             indeg[k] -= 1;
             if indeg[k] == 0 {
-                heap.push(Reverse((values[k], d.rank[k], k as u32)));
+                heap.push(Reverse((values[k], rank[k], k as u32)));
             }
         }
     }
@@ -153,15 +161,12 @@ pub(crate) fn list_from_values(d: &Derived, values: &[i64]) -> Vec<u32> {
 /// eligible activity `j` is picked with probability proportional to
 /// `(max_i v_i - v_j + 1)^2`, so the rule's ranking is followed loosely.
 /// Cost O(n * eligible), meant for small and medium instances.
-pub(crate) fn regret_biased_list(d: &Derived, values: &[i64], rng: &mut impl Rng) -> Vec<u32> {
-    let mut indeg: Vec<u32> = (0..d.n)
-        .map(|j| d.pred_off[j + 1] - d.pred_off[j])
-        .collect();
-    let mut eligible: Vec<u32> = (0..d.n as u32)
-        .filter(|&j| indeg[j as usize] == 0)
-        .collect();
+pub(crate) fn regret_biased_list<M: Model>(m: &M, values: &[i64], rng: &mut impl Rng) -> Vec<u32> {
+    let n = m.num_activities();
+    let mut indeg: Vec<u32> = (0..n).map(|j| m.preds(j).len() as u32).collect();
+    let mut eligible: Vec<u32> = (0..n as u32).filter(|&j| indeg[j as usize] == 0).collect();
     let mut weights: Vec<f64> = Vec::new();
-    let mut list = Vec::with_capacity(d.n);
+    let mut list = Vec::with_capacity(n);
     while !eligible.is_empty() {
         let vmax = eligible
             .iter()
@@ -187,7 +192,7 @@ pub(crate) fn regret_biased_list(d: &Derived, values: &[i64], rng: &mut impl Rng
         }
         let j = eligible.swap_remove(pick);
         list.push(j);
-        for &(k, _) in d.succs(j as usize) {
+        for &k in m.succs(j as usize) {
             let k = k as usize;
             indeg[k] -= 1;
             if indeg[k] == 0 {

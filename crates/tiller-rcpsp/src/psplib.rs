@@ -275,6 +275,59 @@ pub fn instance_name(file_name: &str) -> &str {
     file_name.strip_suffix(".sm").unwrap_or(file_name)
 }
 
+/// Sort key putting instance names in PSPLIB order: `j3012_3` sorts as
+/// (`j`, [3012, 3]), so files go by parameter then instance number.
+pub fn natural_key(name: &str) -> (String, Vec<u64>) {
+    let prefix: String = name.chars().take_while(|c| c.is_alphabetic()).collect();
+    let nums = name[prefix.len()..]
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    (prefix, nums)
+}
+
+/// Reference values of a set from the texts of its solution files, any of
+/// which may be missing: `bounds_<set>.csv` (critical-path bound and best
+/// known makespan per instance), the optima list (`j30opt.sm`, which
+/// overrides the best known values and marks them optimal) and the
+/// best-known upper bounds list (`<set>hrs.sm`, used where the CSV has no
+/// value). `set` is the instance-name prefix (`j30`, `j60`, `j120`).
+pub fn references(
+    set: &str,
+    bounds_csv: Option<&str>,
+    optima: Option<&str>,
+    upper_bounds: Option<&str>,
+) -> Result<BTreeMap<String, Reference>, PsplibError> {
+    let mut refs = match bounds_csv {
+        Some(text) => parse_bounds_csv(text)?,
+        None => BTreeMap::new(),
+    };
+    if let Some(text) = upper_bounds {
+        for (name, mk) in parse_solutions(text, set)? {
+            let e = refs.entry(name).or_insert(Reference {
+                cpm_lb: 0,
+                best_known: None,
+                optimal: false,
+            });
+            if e.best_known.is_none() {
+                e.best_known = Some(mk);
+            }
+        }
+    }
+    if let Some(text) = optima {
+        for (name, mk) in parse_solutions(text, set)? {
+            let e = refs.entry(name).or_insert(Reference {
+                cpm_lb: 0,
+                best_known: None,
+                optimal: true,
+            });
+            e.best_known = Some(mk);
+            e.optimal = true;
+        }
+    }
+    Ok(refs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

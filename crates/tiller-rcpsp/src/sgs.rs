@@ -1,5 +1,5 @@
 //! Schedule generation schemes (serial forward/backward, parallel forward)
-//! over flat per-resource availability arrays.
+//! over flat per-resource availability arrays, for any [`Model`].
 //!
 //! The [`Engine`] owns all scratch memory so that generating a schedule
 //! allocates nothing once the arrays have grown to the horizon in use:
@@ -9,30 +9,36 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::instance::{Derived, Instance};
+use crate::instance::Instance;
+use crate::model::{Bound, Model};
 use crate::priority::PriorityRule;
 use crate::schedule::Schedule;
 
 /// Failure of a schedule generation pass: the activity could not be placed
-/// because a capacity profile ends below its demand (forward), or because
-/// it would have to start before its release date (backward).
+/// because a capacity profile ends below its demand or no mode has working
+/// time (forward), or because it would have to start before its release
+/// date (backward).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Stuck(pub u32);
 
-pub(crate) struct Engine<'a> {
-    pub d: &'a Derived,
-    /// Remaining capacity per resource and period.
+pub(crate) struct Engine<'a, M: Model> {
+    pub m: &'a M,
+    /// Remaining capacity per resource and slot.
     avail: Vec<Vec<i32>>,
-    /// Capacity per resource and period (same length as `avail`).
+    /// Capacity per resource and slot (same length as `avail`).
     base: Vec<Vec<i32>>,
-    /// Touched period range per resource since the last reset.
+    /// Touched slot range per resource since the last reset.
     lo: Vec<usize>,
     hi: Vec<usize>,
-    /// Latest finish of a placed activity using the resource: beyond it and
-    /// beyond the last breakpoint, availability equals the tail capacity.
-    usage_end: Vec<i32>,
-    /// Start times produced by the last pass.
+    /// End of the last booking of the resource: beyond it and beyond the
+    /// settled slot, availability equals the final capacity.
+    usage_end: Vec<usize>,
+    settled: Vec<usize>,
+    /// Times and modes produced by the last pass.
     pub start: Vec<i32>,
+    pub finish: Vec<i32>,
+    pub mode: Vec<u32>,
+    bound: Vec<Bound>,
     keys: Vec<u64>,
     pos: Vec<u32>,
     indeg: Vec<u32>,
@@ -41,30 +47,43 @@ pub(crate) struct Engine<'a> {
     list_tmp: Vec<u32>,
 }
 
-impl<'a> Engine<'a> {
-    pub fn new(d: &'a Derived) -> Self {
-        let nr = d.profile.len();
+impl<'a, M: Model> Engine<'a, M> {
+    pub fn new(m: &'a M) -> Self {
+        let nr = m.num_resources();
+        let n = m.num_activities();
         // Grow lazily for huge horizons, but start with enough room that
         // PSPLIB-sized instances never grow inside the hot loop.
-        let init = (d.horizon.max(0) as usize + 1).min(1 << 12);
+        let init = (m.horizon().max(0) as usize + 1).min(1 << 12);
         let mut e = Self {
-            d,
+            m,
             avail: vec![Vec::new(); nr],
             base: vec![Vec::new(); nr],
             lo: vec![usize::MAX; nr],
             hi: vec![0; nr],
             usage_end: vec![0; nr],
-            start: vec![0; d.n],
-            keys: Vec::with_capacity(d.n),
-            pos: vec![0; d.n],
-            indeg: vec![0; d.n],
+            settled: (0..nr).map(|r| m.settled(r)).collect(),
+            start: vec![0; n],
+            finish: vec![0; n],
+            mode: vec![0; n],
+            bound: vec![Bound::EARLIEST; n],
+            keys: Vec::with_capacity(n),
+            pos: vec![0; n],
+            indeg: vec![0; n],
             heap: BinaryHeap::new(),
             kahn: BinaryHeap::new(),
-            list_tmp: Vec::with_capacity(d.n),
+            list_tmp: Vec::with_capacity(n),
         };
-        for r in 0..nr {
-            // Only resources somebody demands need arrays.
-            if d.dem.iter().any(|&(rr, _)| rr as usize == r) {
+        // Only resources somebody demands need arrays.
+        let mut demanded = vec![false; nr];
+        for j in 0..n {
+            for mode in 0..m.modes(j) {
+                for &(r, _) in m.demands(j, mode) {
+                    demanded[r as usize] = true;
+                }
+            }
+        }
+        for (r, used) in demanded.into_iter().enumerate() {
+            if used {
                 e.grow(r, init);
             }
         }
@@ -76,18 +95,10 @@ impl<'a> Engine<'a> {
         if len <= old {
             return;
         }
-        let prof = &self.d.profile[r];
         let base = &mut self.base[r];
         base.reserve(len - old);
-        // Walk the breakpoints once instead of a lookup per period.
-        let mut k = prof.partition_point(|&(from, _)| (from as usize) <= old);
-        let mut cap = if k == 0 { 0 } else { prof[k - 1].1 };
         for t in old..len {
-            while k < prof.len() && prof[k].0 as usize <= t {
-                cap = prof[k].1;
-                k += 1;
-            }
-            base.push(cap);
+            base.push(self.m.capacity(r, t));
         }
         let avail = &mut self.avail[r];
         avail.extend_from_slice(&base[old..len]);
@@ -113,189 +124,269 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Earliest start `>= es` at which activity `j` fits on every resource,
-    /// or `None` if it never fits (a capacity profile ends too low).
+    /// The last slot of `[lo, hi)` where `(j, mode)` does not fit on `r`.
     #[inline]
-    pub fn earliest_fit(&mut self, j: usize, es: i32) -> Option<i32> {
-        let d = self.d;
-        let p = d.dur[j];
-        let dems = d.demands(j);
-        if dems.is_empty() {
-            return Some(es);
+    fn last_conflict(
+        &mut self,
+        j: usize,
+        mode: usize,
+        r: usize,
+        q: i32,
+        lo: usize,
+        hi: usize,
+    ) -> Option<usize> {
+        self.ensure(r, hi);
+        if M::SIMPLE || self.m.uses_all(j, mode) {
+            return self.avail[r][lo..hi]
+                .iter()
+                .rposition(|&x| x < q)
+                .map(|k| lo + k);
         }
-        let mut t = es;
+        (lo..hi)
+            .rev()
+            .find(|&k| self.avail[r][k] < q && self.m.uses(j, mode, k))
+    }
+
+    /// The first slot of `[lo, hi)` where `(j, mode)` does not fit on `r`.
+    #[inline]
+    fn first_conflict(
+        &mut self,
+        j: usize,
+        mode: usize,
+        r: usize,
+        q: i32,
+        lo: usize,
+        hi: usize,
+    ) -> Option<usize> {
+        self.ensure(r, hi);
+        if M::SIMPLE || self.m.uses_all(j, mode) {
+            return self.avail[r][lo..hi]
+                .iter()
+                .position(|&x| x < q)
+                .map(|k| lo + k);
+        }
+        (lo..hi).find(|&k| self.avail[r][k] < q && self.m.uses(j, mode, k))
+    }
+
+    /// Earliest resource-feasible `(start, finish)` of `(j, mode)` meeting
+    /// the forward bound, or `None` if it never fits.
+    #[inline]
+    pub fn earliest_fit(&mut self, j: usize, mode: usize, mut b: Bound) -> Option<(i32, i32)> {
+        let m = self.m;
+        let dems = m.demands(j, mode);
         'outer: loop {
-            let end = (t + p) as usize;
+            let (s, f) = m.earliest(j, mode, b)?;
+            if dems.is_empty() {
+                return Some((s, f));
+            }
+            let (lo, hi) = m.slots(j, mode, s, f);
             for &(r, q) in dems {
                 let r = r as usize;
-                self.ensure(r, end);
-                let a = &self.avail[r][t as usize..end];
                 // Scan from the window's end so one conflict skips as far
                 // as possible.
-                if let Some(k) = a.iter().rposition(|&x| x < q) {
-                    let k = t + k as i32;
-                    if k >= d.tail_from[r].max(self.usage_end[r]) {
-                        // Steady region: the tail capacity itself is short.
+                if let Some(k) = self.last_conflict(j, mode, r, q, lo, hi) {
+                    if k >= self.settled[r].max(self.usage_end[r]) {
+                        // Steady region: the final capacity itself is short.
                         return None;
                     }
-                    t = k + 1;
+                    b.start = b.start.max(m.slot_start(k + 1));
                     continue 'outer;
                 }
             }
-            return Some(t);
+            return Some((s, f));
         }
     }
 
-    /// Latest start in `[lb, ls]` at which activity `j` fits, if any.
+    /// Latest resource-feasible `(start, finish)` of `(j, mode)` meeting the
+    /// backward bound, if any.
     #[inline]
-    pub fn latest_fit(&mut self, j: usize, ls: i32, lb: i32) -> Option<i32> {
-        let d = self.d;
-        let p = d.dur[j];
-        let dems = d.demands(j);
-        if ls < lb {
-            return None;
-        }
-        if dems.is_empty() {
-            return Some(ls);
-        }
-        let mut t = ls;
+    pub fn latest_fit(&mut self, j: usize, mode: usize, mut b: Bound) -> Option<(i32, i32)> {
+        let m = self.m;
+        let dems = m.demands(j, mode);
         'outer: loop {
-            let end = (t + p) as usize;
+            let (s, f) = m.latest(j, mode, b)?;
+            if dems.is_empty() {
+                return Some((s, f));
+            }
+            let (lo, hi) = m.slots(j, mode, s, f);
             for &(r, q) in dems {
                 let r = r as usize;
-                self.ensure(r, end);
-                let a = &self.avail[r][t as usize..end];
-                if let Some(k) = a.iter().position(|&x| x < q) {
-                    t = t + k as i32 - p;
-                    if t < lb {
-                        return None;
-                    }
+                if let Some(k) = self.first_conflict(j, mode, r, q, lo, hi) {
+                    b.finish = b.finish.min(m.finish_before_slot(k));
                     continue 'outer;
                 }
             }
-            return Some(t);
+            return Some((s, f));
         }
     }
 
+    /// The mode finishing first (ties: earlier start, lower mode) and its
+    /// times.
     #[inline]
-    pub fn place(&mut self, j: usize, s: i32) {
-        let d = self.d;
-        let p = d.dur[j];
-        let (from, to) = (s as usize, (s + p) as usize);
-        for &(r, q) in d.demands(j) {
+    fn best_forward(&mut self, j: usize, b: Bound) -> Option<(usize, i32, i32)> {
+        let modes = self.m.modes(j);
+        if modes == 1 {
+            return self.earliest_fit(j, 0, b).map(|(s, f)| (0, s, f));
+        }
+        let mut best: Option<(usize, i32, i32)> = None;
+        for mode in 0..modes {
+            if let Some((s, f)) = self.earliest_fit(j, mode, b)
+                && best.is_none_or(|(_, bs, bf)| (f, s) < (bf, bs))
+            {
+                best = Some((mode, s, f));
+            }
+        }
+        best
+    }
+
+    /// The mode starting last (ties: later finish, lower mode) and its times.
+    #[inline]
+    fn best_backward(&mut self, j: usize, b: Bound) -> Option<(usize, i32, i32)> {
+        let modes = self.m.modes(j);
+        if modes == 1 {
+            return self.latest_fit(j, 0, b).map(|(s, f)| (0, s, f));
+        }
+        let mut best: Option<(usize, i32, i32)> = None;
+        for mode in 0..modes {
+            if let Some((s, f)) = self.latest_fit(j, mode, b)
+                && best.is_none_or(|(_, bs, bf)| (s, f) > (bs, bf))
+            {
+                best = Some((mode, s, f));
+            }
+        }
+        best
+    }
+
+    /// Books the resources of `(j, mode)` over its window and records its
+    /// times.
+    #[inline]
+    pub fn place(&mut self, j: usize, mode: usize, s: i32, f: i32) {
+        self.start[j] = s;
+        self.finish[j] = f;
+        self.mode[j] = mode as u32;
+        let m = self.m;
+        let dems = m.demands(j, mode);
+        if dems.is_empty() {
+            return;
+        }
+        let (from, to) = m.slots(j, mode, s, f);
+        let all = M::SIMPLE || m.uses_all(j, mode);
+        for &(r, q) in dems {
             let r = r as usize;
-            for x in &mut self.avail[r][from..to] {
-                *x -= q;
+            if all {
+                for x in &mut self.avail[r][from..to] {
+                    *x -= q;
+                }
+            } else {
+                for k in from..to {
+                    if m.uses(j, mode, k) {
+                        self.avail[r][k] -= q;
+                    }
+                }
             }
             self.lo[r] = self.lo[r].min(from);
             self.hi[r] = self.hi[r].max(to);
-            self.usage_end[r] = self.usage_end[r].max(s + p);
+            self.usage_end[r] = self.usage_end[r].max(to);
         }
     }
 
     /// Serial SGS: activities in `list` order (must be topological), each at
-    /// its earliest precedence- and resource-feasible start. Returns the
-    /// makespan; starts are in `self.start`.
+    /// its earliest precedence- and resource-feasible start in the mode
+    /// finishing first. Returns the makespan; times are in `self.start`,
+    /// `self.finish` and `self.mode`.
     pub fn serial_forward(&mut self, list: &[u32]) -> Result<i32, Stuck> {
         self.reset();
-        let d = self.d;
-        let mut mk = 0;
+        let mut mk = i32::MIN;
         for &j in list {
             let j = j as usize;
-            let mut es = d.release[j];
-            for &(i, dd) in d.preds(j) {
-                es = es.max(self.start[i as usize] + dd);
-            }
-            let s = self.earliest_fit(j, es).ok_or(Stuck(j as u32))?;
-            self.place(j, s);
-            self.start[j] = s;
-            mk = mk.max(s + d.dur[j]);
+            let b = self.m.forward_bound(j, &self.start, &self.finish);
+            let (mode, s, f) = self.best_forward(j, b).ok_or(Stuck(j as u32))?;
+            self.place(j, mode, s, f);
+            mk = mk.max(f);
         }
-        Ok(mk)
+        Ok(if list.is_empty() { 0 } else { mk })
     }
 
     /// Backward serial SGS: activities in `list` order (must be reverse
     /// topological), each at its latest start finishing by `deadline`.
-    /// Returns the earliest start; starts are in `self.start`.
+    /// Returns the earliest start.
     pub fn serial_backward(&mut self, list: &[u32], deadline: i32) -> Result<i32, Stuck> {
         self.reset();
-        let d = self.d;
         let mut first = deadline;
         for &j in list {
             let j = j as usize;
-            let mut ls = deadline - d.dur[j];
-            for &(k, dd) in d.succs(j) {
-                ls = ls.min(self.start[k as usize] - dd);
-            }
-            let s = self
-                .latest_fit(j, ls, d.release[j])
-                .ok_or(Stuck(j as u32))?;
-            self.place(j, s);
-            self.start[j] = s;
+            let b = self
+                .m
+                .backward_bound(j, &self.start, &self.finish, deadline);
+            let (mode, s, f) = self.best_backward(j, b).ok_or(Stuck(j as u32))?;
+            self.place(j, mode, s, f);
             first = first.min(s);
         }
         Ok(first)
     }
 
-    /// Parallel SGS: advances a decision time and starts, in list-position
-    /// priority order, every ready activity that fits at that time.
-    ///
-    /// Each ready activity sits in a heap keyed by a lower bound on its
-    /// start (its earliest fit when last examined; availability only
-    /// shrinks, so the bound stays valid), which keeps the scheme
-    /// O(n log n) plus the window scans instead of rescanning every ready
-    /// activity at every decision time.
+    /// Parallel SGS: repeatedly starts, among the activities whose
+    /// predecessors are placed, the one that can start first (ties by list
+    /// position), never before the previous decision time.
     pub fn parallel_forward(&mut self, list: &[u32]) -> Result<i32, Stuck> {
         self.reset();
-        let d = self.d;
+        let m = self.m;
+        let n = m.num_activities();
         for (k, &j) in list.iter().enumerate() {
             self.pos[j as usize] = k as u32;
         }
         let mut heap = std::mem::take(&mut self.heap);
         heap.clear();
-        for j in 0..d.n {
-            self.indeg[j] = d.pred_off[j + 1] - d.pred_off[j];
+        let mut stuck = None;
+        for j in 0..n {
+            self.indeg[j] = m.preds(j).len() as u32;
             if self.indeg[j] == 0 {
-                let c = self.earliest_fit(j, d.release[j]).ok_or(Stuck(j as u32))?;
-                heap.push(Reverse((c, self.pos[j], j as u32)));
+                let b = m.forward_bound(j, &self.start, &self.finish);
+                self.bound[j] = b;
+                match self.best_forward(j, b) {
+                    Some((_, c, _)) => heap.push(Reverse((c, self.pos[j], j as u32))),
+                    None => {
+                        stuck = Some(Stuck(j as u32));
+                        break;
+                    }
+                }
             }
         }
-        let mut mk = 0;
+        let mut mk = if n == 0 { 0 } else { i32::MIN };
         let result = loop {
+            if let Some(e) = stuck {
+                break Err(e);
+            }
             let Some(Reverse((t, prio, j))) = heap.pop() else {
                 break Ok(mk);
             };
             let j = j as usize;
-            let Some(s) = self.earliest_fit(j, t) else {
+            let mut b = self.bound[j];
+            b.start = b.start.max(t);
+            let Some((mode, s, f)) = self.best_forward(j, b) else {
                 break Err(Stuck(j as u32));
             };
             if s != t {
                 heap.push(Reverse((s, prio, j as u32)));
                 continue;
             }
-            self.place(j, s);
-            self.start[j] = s;
-            mk = mk.max(s + d.dur[j]);
-            let mut stuck = None;
-            for &(k, _) in d.succs(j) {
+            self.place(j, mode, s, f);
+            mk = mk.max(f);
+            for &k in m.succs(j) {
                 let k = k as usize;
                 self.indeg[k] -= 1;
                 if self.indeg[k] == 0 {
-                    let mut es = d.release[k].max(t);
-                    for &(i, dd) in d.preds(k) {
-                        es = es.max(self.start[i as usize] + dd);
-                    }
-                    match self.earliest_fit(k, es) {
-                        Some(c) => heap.push(Reverse((c, self.pos[k], k as u32))),
+                    let mut b = m.forward_bound(k, &self.start, &self.finish);
+                    b.start = b.start.max(t);
+                    self.bound[k] = b;
+                    match self.best_forward(k, b) {
+                        Some((_, c, _)) => heap.push(Reverse((c, self.pos[k], k as u32))),
                         None => {
                             stuck = Some(Stuck(k as u32));
                             break;
                         }
                     }
                 }
-            }
-            if let Some(e) = stuck {
-                break Err(e);
             }
         };
         self.heap = heap;
@@ -314,17 +405,18 @@ impl<'a> Engine<'a> {
     }
 
     fn repair(&mut self, list: &mut [u32], reverse: bool) {
-        let d = self.d;
+        let m = self.m;
+        let n = m.num_activities();
         for (k, &j) in list.iter().enumerate() {
             self.pos[j as usize] = k as u32;
         }
         let mut heap = std::mem::take(&mut self.kahn);
         heap.clear();
-        for j in 0..d.n {
+        for j in 0..n {
             self.indeg[j] = if reverse {
-                d.succ_off[j + 1] - d.succ_off[j]
+                m.succs(j).len() as u32
             } else {
-                d.pred_off[j + 1] - d.pred_off[j]
+                m.preds(j).len() as u32
             };
             if self.indeg[j] == 0 {
                 heap.push(Reverse((self.pos[j], j as u32)));
@@ -335,11 +427,11 @@ impl<'a> Engine<'a> {
             list[k] = j;
             k += 1;
             let next = if reverse {
-                d.preds(j as usize)
+                m.preds(j as usize)
             } else {
-                d.succs(j as usize)
+                m.succs(j as usize)
             };
-            for &(i, _) in next {
+            for &i in next {
                 let i = i as usize;
                 self.indeg[i] -= 1;
                 if self.indeg[i] == 0 {
@@ -354,57 +446,58 @@ impl<'a> Engine<'a> {
     /// Activities by increasing start (ties by topological rank): the
     /// forward list that reproduces or improves `starts`.
     pub fn list_by_start(&mut self, starts: &[i32], out: &mut Vec<u32>) {
-        let d = self.d;
+        let m = self.m;
+        let n = m.num_activities();
+        let (topo, rank) = (m.topological_order(), m.topological_rank());
+        let first = starts.iter().copied().min().unwrap_or(0);
         self.keys.clear();
         self.keys
-            .extend((0..d.n).map(|j| ((starts[j].max(0) as u64) << 32) | u64::from(d.rank[j])));
+            .extend((0..n).map(|j| (((starts[j] - first) as u64) << 32) | u64::from(rank[j])));
         self.keys.sort_unstable();
         out.clear();
-        out.extend(
-            self.keys
-                .iter()
-                .map(|&k| d.topo[(k & 0xffff_ffff) as usize]),
-        );
-        if !d.simple_fwd {
+        out.extend(self.keys.iter().map(|&k| topo[(k & 0xffff_ffff) as usize]));
+        if !m.starts_sort_topologically() {
             self.topo_repair(out);
         }
     }
 
     /// Activities by decreasing finish (ties by decreasing rank): the
-    /// backward list for right-justifying `starts`.
-    pub fn list_by_finish_desc(&mut self, starts: &[i32], out: &mut Vec<u32>) {
-        let d = self.d;
-        let n = d.n as u64;
-        let fmax = (0..d.n).map(|j| starts[j] + d.dur[j]).max().unwrap_or(0);
+    /// backward list for right-justifying a schedule.
+    pub fn list_by_finish_desc(&mut self, finishes: &[i32], out: &mut Vec<u32>) {
+        let m = self.m;
+        let n = m.num_activities();
+        let (topo, rank) = (m.topological_order(), m.topological_rank());
+        let nn = n as u64;
+        let fmax = finishes.iter().copied().max().unwrap_or(0);
         self.keys.clear();
-        self.keys.extend((0..d.n).map(|j| {
-            let f = starts[j] + d.dur[j];
-            (((fmax - f) as u64) << 32) | (n - 1 - u64::from(d.rank[j]))
+        self.keys.extend((0..n).map(|j| {
+            let f = finishes[j];
+            (((fmax - f) as u64) << 32) | (nn - 1 - u64::from(rank[j]))
         }));
         self.keys.sort_unstable();
         out.clear();
         out.extend(
             self.keys
                 .iter()
-                .map(|&k| d.topo[(n - 1 - (k & 0xffff_ffff)) as usize]),
+                .map(|&k| topo[(nn - 1 - (k & 0xffff_ffff)) as usize]),
         );
-        if !d.simple_bwd {
+        if !m.finishes_sort_reverse_topologically() {
             self.reverse_topo_repair(out);
         }
     }
 
-    /// Right-justifies the schedule `starts` against `deadline` (backward
-    /// pass of double justification). Result in `self.start`.
-    pub fn justify_backward(&mut self, starts: &[i32], deadline: i32) -> Result<i32, Stuck> {
+    /// Right-justifies the schedule with these finishes against `deadline`
+    /// (backward pass of double justification). Result in `self.start`.
+    pub fn justify_backward(&mut self, finishes: &[i32], deadline: i32) -> Result<i32, Stuck> {
         let mut list = std::mem::take(&mut self.list_tmp);
-        self.list_by_finish_desc(starts, &mut list);
+        self.list_by_finish_desc(finishes, &mut list);
         let r = self.serial_backward(&list, deadline);
         self.list_tmp = list;
         r
     }
 
-    /// Left-justifies the schedule `starts` (forward pass). Result in
-    /// `self.start`.
+    /// Left-justifies the schedule with these starts (forward pass). Result
+    /// in `self.start`.
     pub fn justify_forward(&mut self, starts: &[i32]) -> Result<i32, Stuck> {
         let mut list = std::mem::take(&mut self.list_tmp);
         self.list_by_start(starts, &mut list);
@@ -412,11 +505,6 @@ impl<'a> Engine<'a> {
         self.list_tmp = list;
         r
     }
-}
-
-/// Makespan of start times (max finish).
-pub(crate) fn makespan_of(d: &Derived, starts: &[i32]) -> i32 {
-    (0..d.n).map(|j| starts[j] + d.dur[j]).max().unwrap_or(0)
 }
 
 /// Errors of the public schedule generation functions.
@@ -432,17 +520,19 @@ pub enum SgsError {
     WrongSchedule,
 }
 
-fn checked_list(inst: &Instance, list: &[usize]) -> Result<Vec<u32>, SgsError> {
-    let d = &inst.d;
-    let mut seen = vec![false; d.n];
-    if list.len() != d.n {
-        return Err(SgsError::NotAPermutation { expected: d.n });
+/// Checks that `list` is a precedence-feasible permutation of the model's
+/// activities.
+pub(crate) fn checked_list<M: Model>(m: &M, list: &[usize]) -> Result<Vec<u32>, SgsError> {
+    let n = m.num_activities();
+    let mut seen = vec![false; n];
+    if list.len() != n {
+        return Err(SgsError::NotAPermutation { expected: n });
     }
     for (position, &j) in list.iter().enumerate() {
-        if j >= d.n || seen[j] {
-            return Err(SgsError::NotAPermutation { expected: d.n });
+        if j >= n || seen[j] {
+            return Err(SgsError::NotAPermutation { expected: n });
         }
-        if d.preds(j).iter().any(|&(i, _)| !seen[i as usize]) {
+        if m.preds(j).iter().any(|&i| !seen[i as usize]) {
             return Err(SgsError::NotPrecedenceFeasible {
                 position,
                 activity: j,
@@ -458,7 +548,7 @@ fn checked_list(inst: &Instance, list: &[usize]) -> Result<Vec<u32>, SgsError> {
 /// each at its earliest precedence- and resource-feasible period.
 pub fn serial_sgs(inst: &Instance, list: &[usize]) -> Result<Schedule, SgsError> {
     let l = checked_list(inst, list)?;
-    let mut e = Engine::new(&inst.d);
+    let mut e = Engine::new(inst);
     e.serial_forward(&l)
         .map_err(|Stuck(j)| SgsError::Unschedulable {
             activity: j as usize,
@@ -471,7 +561,7 @@ pub fn serial_sgs(inst: &Instance, list: &[usize]) -> Result<Schedule, SgsError>
 /// that fits, in order of list position.
 pub fn parallel_sgs(inst: &Instance, list: &[usize]) -> Result<Schedule, SgsError> {
     let l = checked_list(inst, list)?;
-    let mut e = Engine::new(&inst.d);
+    let mut e = Engine::new(inst);
     e.parallel_forward(&l)
         .map_err(|Stuck(j)| SgsError::Unschedulable {
             activity: j as usize,
@@ -481,11 +571,12 @@ pub fn parallel_sgs(inst: &Instance, list: &[usize]) -> Result<Schedule, SgsErro
 
 /// Precedence-feasible activity list built with a priority rule (`seed` is
 /// used only by [`PriorityRule::Random`]).
-pub fn priority_list(inst: &Instance, rule: PriorityRule, seed: u64) -> Vec<usize> {
+pub fn priority_list<M: Model>(model: &M, rule: PriorityRule, seed: u64) -> Vec<usize> {
     use rand::SeedableRng;
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
-    let values = crate::priority::priority_values(&inst.d, rule, &mut rng);
-    crate::priority::list_from_values(&inst.d, &values)
+    let basis = model.priority_basis();
+    let values = crate::priority::priority_values(model, &basis, rule, &mut rng);
+    crate::priority::list_from_values(model, &values)
         .into_iter()
         .map(|j| j as usize)
         .collect()
@@ -497,18 +588,17 @@ pub fn priority_list(inst: &Instance, rule: PriorityRule, seed: u64) -> Vec<usiz
 /// kind finish-to-start and non-negative lags the result is never worse).
 /// Counts as two generated schedules.
 pub fn justify(inst: &Instance, schedule: &Schedule) -> Result<Schedule, SgsError> {
-    let d = &inst.d;
-    if schedule.starts().len() != d.n {
+    if schedule.starts().len() != inst.num_activities() {
         return Err(SgsError::WrongSchedule);
     }
-    let starts: Vec<i32> = schedule
-        .starts()
+    let finishes: Vec<i32> = schedule
+        .finishes()
         .iter()
-        .map(|&s| i32::try_from(s).map_err(|_| SgsError::WrongSchedule))
+        .map(|&f| i32::try_from(f).map_err(|_| SgsError::WrongSchedule))
         .collect::<Result<_, _>>()?;
-    let mk = makespan_of(d, &starts);
-    let mut e = Engine::new(d);
-    if e.justify_backward(&starts, mk).is_err() {
+    let mk = finishes.iter().copied().max().unwrap_or(0);
+    let mut e = Engine::new(inst);
+    if e.justify_backward(&finishes, mk).is_err() {
         return Ok(schedule.clone());
     }
     let back = e.start.clone();

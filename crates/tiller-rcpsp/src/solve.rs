@@ -8,10 +8,11 @@ use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::instance::{Derived, Instance};
+use crate::instance::Instance;
+use crate::model::Model;
 use crate::priority::{PriorityRule, list_from_values, priority_values};
 use crate::schedule::Schedule;
-use crate::sgs::{Engine, Stuck, makespan_of};
+use crate::sgs::{Engine, Stuck};
 
 /// Instances with more activities than this use
 /// [`Strategy::PriorityRules`] under [`Strategy::Auto`].
@@ -159,41 +160,67 @@ pub(crate) struct Best {
     /// False when the best schedule came from a (shifted) backward pass.
     pub left_justified: bool,
     pub starts: Vec<i32>,
+    pub finishes: Vec<i32>,
+    pub modes: Vec<u32>,
     pub lower_bound: i32,
 }
 
 impl Best {
-    pub fn new(d: &Derived) -> Self {
+    pub fn new<M: Model>(m: &M) -> Self {
         Self {
             makespan: i32::MAX,
             left_justified: true,
             starts: Vec::new(),
-            lower_bound: d.lower_bound,
+            finishes: Vec::new(),
+            modes: Vec::new(),
+            lower_bound: m.lower_bound(),
         }
     }
 
-    /// Offers a forward (real) schedule.
+    /// Offers the forward (real) schedule held by `engine`.
     #[inline]
-    pub fn offer(&mut self, starts: &[i32], makespan: i32) -> bool {
+    pub fn offer<M: Model>(&mut self, engine: &Engine<'_, M>, makespan: i32) -> bool {
         if makespan < self.makespan {
             self.makespan = makespan;
             self.left_justified = true;
-            self.starts.clear();
-            self.starts.extend_from_slice(starts);
+            self.starts.clone_from(&engine.start);
+            self.finishes.clone_from(&engine.finish);
+            self.modes.clone_from(&engine.mode);
             true
         } else {
             false
         }
     }
 
-    /// Offers a schedule that may be shifted in time (shift-invariant
-    /// instances): stored with its first start moved to period 0.
-    pub fn offer_shifted(&mut self, starts: &[i32], first: i32, span: i32) -> bool {
+    /// Offers a forward schedule that may not be left-justified (from the
+    /// parallel scheme, which never starts anything before its current
+    /// decision time).
+    pub fn offer_parallel<M: Model>(&mut self, engine: &Engine<'_, M>, makespan: i32) -> bool {
+        let better = self.offer(engine, makespan);
+        if better {
+            self.left_justified = false;
+        }
+        better
+    }
+
+    /// Offers the backward schedule held by `engine`, which may be shifted
+    /// in time (shift-invariant models only): stored with its first start
+    /// moved to time 0.
+    pub fn offer_shifted<M: Model>(
+        &mut self,
+        engine: &Engine<'_, M>,
+        first: i32,
+        span: i32,
+    ) -> bool {
         if span < self.makespan {
             self.makespan = span;
             self.left_justified = false;
             self.starts.clear();
-            self.starts.extend(starts.iter().map(|&s| s - first));
+            self.starts.extend(engine.start.iter().map(|&s| s - first));
+            self.finishes.clear();
+            self.finishes
+                .extend(engine.finish.iter().map(|&f| f - first));
+            self.modes.clone_from(&engine.mode);
             true
         } else {
             false
@@ -205,28 +232,59 @@ impl Best {
     }
 }
 
+/// Result of solving a [`Model`]: times and modes of every activity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    pub starts: Vec<i32>,
+    pub finishes: Vec<i32>,
+    pub modes: Vec<u32>,
+    pub makespan: i32,
+    pub lower_bound: i32,
+    pub schedules_generated: u64,
+    /// Strategy actually run (never `Auto`).
+    pub strategy: Strategy,
+    pub stopped_by: StopReason,
+}
+
 /// Solves `instance` within the budget of `options`.
 pub fn solve(instance: &Instance, options: &SolveOptions) -> Result<Solution, SolveError> {
-    let d = &instance.d;
+    let p = solve_model(instance, options)?;
+    Ok(Solution {
+        schedule: Schedule::from_i32(instance, &p.starts),
+        makespan: p.makespan.max(0) as u32,
+        lower_bound: p.lower_bound.max(0) as u32,
+        schedules_generated: p.schedules_generated,
+        strategy: p.strategy,
+        stopped_by: p.stopped_by,
+    })
+}
+
+/// Solves any model within the budget of `options`: the serial LFT
+/// schedule first (the guaranteed solution), then the chosen search. The
+/// result is left-justified (a forward serial decode), so every late
+/// activity has a cause in the schedule itself.
+pub fn solve_model<M: Model>(m: &M, options: &SolveOptions) -> Result<Placement, SolveError> {
+    let n = m.num_activities();
     let mut budget = Budget::new(options);
     let mut rng = Pcg64Mcg::seed_from_u64(options.seed);
     let strategy = match options.strategy {
-        Strategy::Auto if d.n > LARGE_INSTANCE => Strategy::PriorityRules,
+        Strategy::Auto if n > LARGE_INSTANCE => Strategy::PriorityRules,
         Strategy::Auto => Strategy::Genetic,
         s => s,
     };
-    let mut best = Best::new(d);
-    let mut engine = Engine::new(d);
+    let mut best = Best::new(m);
+    let mut engine = Engine::new(m);
+    let basis = m.priority_basis();
 
     // The LFT serial schedule is the guaranteed first solution; if even it
     // gets stuck, try the other rules before giving up.
     let mut first_err = None;
     for rule in PriorityRule::DETERMINISTIC {
-        let list = list_from_values(d, &priority_values(d, rule, &mut rng));
+        let list = list_from_values(m, &priority_values(m, &basis, rule, &mut rng));
         budget.tick();
         match engine.serial_forward(&list) {
             Ok(mk) => {
-                best.offer(&engine.start, mk);
+                best.offer(&engine, mk);
                 break;
             }
             Err(Stuck(j)) => {
@@ -245,21 +303,24 @@ pub fn solve(instance: &Instance, options: &SolveOptions) -> Result<Solution, So
 
     if !best.optimal() && !budget.exhausted() {
         match strategy {
-            Strategy::Genetic => crate::ga::run(&mut engine, &mut budget, &mut best, &mut rng),
-            _ => priority_rule_search(&mut engine, &mut budget, &mut best, &mut rng),
+            Strategy::Genetic => {
+                crate::ga::run(&mut engine, &basis, &mut budget, &mut best, &mut rng)
+            }
+            _ => priority_rule_search(&mut engine, &basis, &mut budget, &mut best, &mut rng),
         }
     }
 
-    // A best schedule taken from a backward pass is right-justified; report
-    // its left justification instead (never longer for these instances),
-    // so that every delayed activity has a cause `explain` can name.
+    // A best schedule taken from a backward pass is right-justified, one
+    // from the parallel scheme may leave gaps; report its left
+    // justification instead (never longer for these instances), so that
+    // every delayed activity has a cause `explain` can name.
     if !best.left_justified {
         budget.used += 1;
-        if let Ok(mk) = engine.justify_forward(&best.starts)
+        let starts = best.starts.clone();
+        if let Ok(mk) = engine.justify_forward(&starts)
             && mk <= best.makespan
         {
-            best.makespan = mk;
-            best.starts.copy_from_slice(&engine.start);
+            best.offer_forced(&engine, mk);
         }
     }
     let stopped_by = if best.optimal() {
@@ -269,40 +330,73 @@ pub fn solve(instance: &Instance, options: &SolveOptions) -> Result<Solution, So
     } else {
         StopReason::ScheduleBudget
     };
-    debug_assert_eq!(makespan_of(d, &best.starts), best.makespan);
-    Ok(Solution {
-        schedule: Schedule::from_i32(instance, &best.starts),
-        makespan: best.makespan.max(0) as u32,
-        lower_bound: d.lower_bound.max(0) as u32,
+    debug_assert_eq!(
+        best.finishes.iter().copied().max().unwrap_or(0),
+        if n == 0 { 0 } else { best.makespan }
+    );
+    Ok(Placement {
+        starts: best.starts,
+        finishes: best.finishes,
+        modes: best.modes,
+        makespan: best.makespan,
+        lower_bound: m.lower_bound(),
         schedules_generated: budget.used,
         strategy,
         stopped_by,
     })
 }
 
+impl Best {
+    /// Replaces the best schedule with the engine's, even at equal makespan.
+    fn offer_forced<M: Model>(&mut self, engine: &Engine<'_, M>, makespan: i32) {
+        self.makespan = i32::MAX;
+        self.offer(engine, makespan);
+    }
+}
+
+/// Left-justifies a placement with one forward serial pass over its
+/// activities in start order, and returns it if it is no longer (else the
+/// input unchanged). Counts one generated schedule.
+pub fn left_justify<M: Model>(m: &M, p: &Placement) -> Placement {
+    let mut engine = Engine::new(m);
+    match engine.justify_forward(&p.starts) {
+        Ok(mk) if mk <= p.makespan => Placement {
+            starts: engine.start.clone(),
+            finishes: engine.finish.clone(),
+            modes: engine.mode.clone(),
+            makespan: mk,
+            schedules_generated: p.schedules_generated + 1,
+            ..p.clone()
+        },
+        _ => p.clone(),
+    }
+}
+
 /// Forward-backward improvement (Tormos & Lova 2001; Valls, Ballestín &
 /// Quintanilla 2005): alternately right- and left-justify the schedule in
-/// `engine.start` until the makespan stops improving. Each pass is one
+/// the engine until the makespan stops improving. Each pass is one
 /// generated schedule. Offers every result to `best`; returns the final
-/// forward makespan with its starts left in `engine.start`.
-pub(crate) fn improve(
-    engine: &mut Engine<'_>,
+/// forward makespan with its times left in the engine.
+pub(crate) fn improve<M: Model>(
+    engine: &mut Engine<'_, M>,
     budget: &mut Budget,
     best: &mut Best,
     mut mk: i32,
 ) -> i32 {
-    let d = engine.d;
+    let m = engine.m;
     let mut cur = engine.start.clone();
+    let mut cur_f = engine.finish.clone();
+    let mut cur_m = engine.mode.clone();
     loop {
         if budget.exhausted() || best.optimal() {
             break;
         }
         budget.tick();
-        let Ok(first) = engine.justify_backward(&cur, mk) else {
+        let Ok(first) = engine.justify_backward(&cur_f, mk) else {
             break;
         };
-        if d.shift_invariant {
-            best.offer_shifted(&engine.start, first, mk - first);
+        if m.shift_invariant() {
+            best.offer_shifted(engine, first, mk - first);
         }
         if budget.exhausted() {
             break;
@@ -312,33 +406,40 @@ pub(crate) fn improve(
         let Ok(m2) = engine.justify_forward(&back) else {
             break;
         };
-        best.offer(&engine.start, m2);
+        best.offer(engine, m2);
         if m2 >= mk {
             if m2 == mk {
-                cur.copy_from_slice(&engine.start);
+                cur.clone_from(&engine.start);
+                cur_f.clone_from(&engine.finish);
+                cur_m.clone_from(&engine.mode);
             }
             break;
         }
         mk = m2;
-        cur.copy_from_slice(&engine.start);
+        cur.clone_from(&engine.start);
+        cur_f.clone_from(&engine.finish);
+        cur_m.clone_from(&engine.mode);
     }
     engine.start.copy_from_slice(&cur);
+    engine.finish.copy_from_slice(&cur_f);
+    engine.mode.copy_from_slice(&cur_m);
     mk
 }
 
 /// Cheap strategy for large instances: every deterministic rule with both
 /// schemes, each improved by justification, then randomized LFT sampling
 /// (priority = LFT plus noise, O(n log n) per list) with justification.
-fn priority_rule_search(
-    engine: &mut Engine<'_>,
+fn priority_rule_search<M: Model>(
+    engine: &mut Engine<'_, M>,
+    basis: &crate::model::PriorityBasis,
     budget: &mut Budget,
     best: &mut Best,
     rng: &mut Pcg64Mcg,
 ) {
-    let d = engine.d;
+    let m = engine.m;
     for rule in PriorityRule::DETERMINISTIC {
-        let values = priority_values(d, rule, rng);
-        let list = list_from_values(d, &values);
+        let values = priority_values(m, basis, rule, rng);
+        let list = list_from_values(m, &values);
         for parallel in [false, true] {
             if budget.exhausted() || best.optimal() {
                 return;
@@ -350,22 +451,32 @@ fn priority_rule_search(
                 engine.serial_forward(&list)
             };
             if let Ok(mk) = r {
-                best.offer(&engine.start, mk);
+                if parallel {
+                    best.offer_parallel(engine, mk);
+                } else {
+                    best.offer(engine, mk);
+                }
                 improve(engine, budget, best, mk);
             }
         }
     }
-    let lft = priority_values(d, PriorityRule::Lft, rng);
-    let spread = (d.cpm / 4).max(2);
-    let mut noisy = vec![0i64; d.n];
+    let lft = priority_values(m, basis, PriorityRule::Lft, rng);
+    // Noise of up to a quarter of the critical path.
+    let span = (0..m.num_activities())
+        .map(|j| basis.late_start[j] + basis.duration[j])
+        .max()
+        .unwrap_or(0)
+        - basis.early_start.iter().copied().min().unwrap_or(0);
+    let spread = (span / 4).max(2);
+    let mut noisy = vec![0i64; m.num_activities()];
     while !budget.exhausted() && !best.optimal() {
         for (v, &l) in noisy.iter_mut().zip(&lft) {
-            *v = l + rng.random_range(0..i64::from(spread));
+            *v = l + rng.random_range(0..spread);
         }
-        let list = list_from_values(d, &noisy);
+        let list = list_from_values(m, &noisy);
         budget.tick();
         if let Ok(mk) = engine.serial_forward(&list) {
-            best.offer(&engine.start, mk);
+            best.offer(engine, mk);
             improve(engine, budget, best, mk);
         }
     }

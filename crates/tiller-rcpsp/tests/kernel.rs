@@ -7,9 +7,10 @@ use rand::{RngExt, SeedableRng};
 use tiller_rcpsp::bench::{Baseline, BenchOptions, NamedInstance, run_set};
 use tiller_rcpsp::psplib::{Reference, parse_sm};
 use tiller_rcpsp::{
-    Activity, Instance, Precedence, PrecedenceKind, PriorityRule, Reason, Resource, Schedule,
-    SolveOptions, Strategy as Search, Violation, explain, justify, parallel_sgs, priority_list,
-    serial_sgs, solve, verify,
+    Activity, ForwardBackward, Instance, ParallelScheme, Precedence, PrecedenceKind, PriorityRule,
+    Reason, Resource, Schedule, Scheduler, Search as SearchScheduler, SerialScheme, SolveOptions,
+    Strategy as Search, Violation, explain, justify, parallel_sgs, priority_list, serial_sgs,
+    solve, verify,
 };
 
 // ---------------------------------------------------------------- helpers
@@ -74,6 +75,70 @@ fn all_schedulers(inst: &Instance, seed: u64) -> Vec<(String, Schedule)> {
         );
     }
     out
+}
+
+/// The shared suite every [`Scheduler`] implementation must pass on an
+/// instance: a complete placement, feasible by `verify`, consistent
+/// makespan, never below the critical-path bound.
+fn scheduler_suite<S: Scheduler>(s: &S, inst: &Instance) -> Schedule {
+    let name = s.name();
+    let p = s.run(inst).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(p.starts.len(), inst.num_activities(), "{name}");
+    assert_eq!(p.modes.iter().filter(|&&m| m != 0).count(), 0, "{name}");
+    let starts: Vec<u32> = p
+        .starts
+        .iter()
+        .map(|&x| u32::try_from(x).expect("non-negative"))
+        .collect();
+    let sched = Schedule::new(inst, starts).expect("length");
+    if let Err(v) = verify(inst, &sched) {
+        panic!("{name}: infeasible {:?}: {v:?}", sched.starts());
+    }
+    let finishes: Vec<u32> = p.finishes.iter().map(|&x| x as u32).collect();
+    assert_eq!(sched.finishes(), finishes.as_slice(), "{name}");
+    assert_eq!(sched.makespan() as i32, p.makespan.max(0), "{name}");
+    assert!(sched.makespan() >= inst.critical_path_bound(), "{name}");
+    assert!(
+        p.makespan >= p.lower_bound || inst.num_activities() == 0,
+        "{name}"
+    );
+    sched
+}
+
+/// Every scheduler implementation, through the shared suite.
+fn every_scheduler(inst: &Instance, seed: u64) {
+    let rules = [
+        PriorityRule::Lft,
+        PriorityRule::Lst,
+        PriorityRule::Mts,
+        PriorityRule::Grpw,
+        PriorityRule::MinSlack,
+        PriorityRule::Random,
+    ];
+    for rule in rules {
+        scheduler_suite(&SerialScheme { rule, seed }, inst);
+        scheduler_suite(&ParallelScheme { rule, seed }, inst);
+        scheduler_suite(
+            &ForwardBackward {
+                rule,
+                max_schedules: 30,
+            },
+            inst,
+        );
+    }
+    for strategy in [Search::Auto, Search::Genetic, Search::PriorityRules] {
+        let s = SearchScheduler(SolveOptions {
+            max_schedules: 250,
+            time_limit: None,
+            seed,
+            strategy,
+        });
+        let sched = scheduler_suite(&s, inst);
+        // Searches end left-justified: every late activity has a cause.
+        for (j, r) in explain(inst, &sched).into_iter().enumerate() {
+            assert!(r != Some(Reason::Unforced), "{} activity {j}", s.name());
+        }
+    }
 }
 
 fn fixture(name: &str) -> Instance {
@@ -221,6 +286,7 @@ fn schedulers_on_generalized_calendar_instance() {
     .expect("valid");
     for seed in 0..5 {
         all_schedulers(&inst, seed);
+        every_scheduler(&inst, seed);
     }
 }
 
@@ -231,6 +297,7 @@ fn fixtures_parse_and_schedule() {
         assert_eq!(inst.num_activities(), 32);
         assert_eq!(inst.critical_path_bound(), cpm, "{name}");
         all_schedulers(&inst, 7);
+        every_scheduler(&inst, 7);
     }
 }
 
@@ -563,6 +630,7 @@ proptest! {
 
     #[test]
     fn every_scheduler_is_feasible_on_random_instances(inst in arb_instance(), seed in 0u64..1000) {
+        every_scheduler(&inst, seed);
         let results = all_schedulers(&inst, seed);
         // Serial SGS output leaves no activity needlessly late, so every
         // delayed activity has a concrete cause.
