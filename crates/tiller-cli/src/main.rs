@@ -13,6 +13,7 @@ use tiller_plan::{Diagnostic, SourceMap, Style};
 mod forecast_cmd;
 mod interop_cmd;
 mod level_cmd;
+mod report_cmd;
 mod server_cmd;
 mod track_cmd;
 
@@ -93,7 +94,8 @@ enum Command {
         #[arg(short, long)]
         output: Option<String>,
     },
-    /// Schedule the bundled example program and print the result.
+    /// Schedule the bundled example program, print the result and write its status
+    /// report to tiller-report.html.
     Demo {
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -150,6 +152,18 @@ enum Command {
         #[command(subcommand)]
         command: level_cmd::BenchCommand,
     },
+    /// Status report drafted from the evidence: health colours with the rule behind
+    /// each, milestones, risks, dependencies, decisions, budget, the ask and what
+    /// changed (Markdown, self-contained HTML with charts, or JSON).
+    Report(report_cmd::ReportArgs),
+    /// The RAID log: risks (scored and with exposure), issues, decisions and
+    /// assumptions, filtered, with overdue entries flagged.
+    Raid(report_cmd::RaidArgs),
+    /// Schedule-quality checks (DCMA 14-point style); exits with 4 when one fails.
+    Lint(report_cmd::LintArgs),
+    /// Post-program evaluation: planned against actual, estimate accuracy per team,
+    /// slip causes, risks that occurred, lessons, and a calibration file.
+    Retro(report_cmd::RetroArgs),
 }
 
 fn main() -> ExitCode {
@@ -328,6 +342,9 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
                 output::schedule_table(&a.program, &a.schedule)
             };
             write_output(None, &text)?;
+            if !json {
+                report_cmd::demo(&a)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Forecast(args) => forecast_cmd::forecast(args, style),
@@ -346,5 +363,9 @@ fn run(command: Command, style: Style) -> anyhow::Result<ExitCode> {
         Command::Pull(args) => server_cmd::pull(args),
         Command::Load(args) => level_cmd::load(args, style),
         Command::Bench { command } => level_cmd::bench(command),
+        Command::Report(args) => report_cmd::report(args, style),
+        Command::Raid(args) => report_cmd::raid(args, style),
+        Command::Lint(args) => report_cmd::lint(args, style),
+        Command::Retro(args) => report_cmd::retro(args, style),
     }
 }

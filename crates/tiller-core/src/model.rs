@@ -95,6 +95,9 @@ pub struct Program {
     pub forecast: ForecastSettings,
     /// Named what-if overlays, in plan order.
     pub scenarios: Vec<Scenario>,
+    /// Health and lint thresholds, stakeholders, lessons learned and the history of
+    /// issued status reports.
+    pub reporting: Reporting,
 }
 
 /// A what-if: changes applied on top of the plan before forecasting it.
@@ -572,6 +575,11 @@ pub struct Risk {
     pub mitigation_due: Option<NaiveDate>,
     pub contingency: Option<String>,
     pub trigger: Option<String>,
+    /// Impact on the 1 (very low) to 5 (very high) scale of a risk matrix, when the plan
+    /// states it; otherwise reports derive it from `delay` and `cost`.
+    pub impact_level: Option<u8>,
+    /// What the owner needs from leadership about it, if anything.
+    pub ask: Option<String>,
     pub affects: Vec<RaidLink>,
     pub src: SourceRef,
 }
@@ -600,6 +608,8 @@ pub struct Issue {
     pub raised: Option<NaiveDate>,
     pub due: Option<NaiveDate>,
     pub resolution: Option<String>,
+    /// What the owner needs from leadership to resolve it, if anything.
+    pub ask: Option<String>,
     pub affects: Vec<RaidLink>,
     pub src: SourceRef,
 }
@@ -620,6 +630,8 @@ pub struct Decision {
     pub decided_by: Option<PersonIdx>,
     pub decided_on: Option<NaiveDate>,
     pub rationale: Option<String>,
+    /// What the owner needs from leadership to decide it, if anything.
+    pub ask: Option<String>,
     pub affects: Vec<RaidLink>,
     pub src: SourceRef,
 }
@@ -640,4 +652,304 @@ pub struct Assumption {
     pub validate_by: Option<NaiveDate>,
     pub affects: Vec<RaidLink>,
     pub src: SourceRef,
+}
+
+// ---------------------------------------------------------------------------------
+// Reporting: health and lint thresholds, stakeholders, lessons, report history.
+
+/// A health colour. Ordered from best to worst, so the worst of several is their `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rag {
+    Green,
+    Amber,
+    Red,
+}
+
+impl Rag {
+    pub const ALL: [Rag; 3] = [Rag::Green, Rag::Amber, Rag::Red];
+
+    /// `green`, `amber` or `red`: the spelling in plan files and JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Rag::Green => "green",
+            Rag::Amber => "amber",
+            Rag::Red => "red",
+        }
+    }
+
+    /// `GREEN`, `AMBER` or `RED`: the label every report shows next to the colour.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rag::Green => "GREEN",
+            Rag::Amber => "AMBER",
+            Rag::Red => "RED",
+        }
+    }
+
+    /// Parses `green`, `amber` (or `yellow`) and `red`, in any case.
+    pub fn parse(s: &str) -> Option<Rag> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "green" => Some(Rag::Green),
+            "amber" | "yellow" => Some(Rag::Amber),
+            "red" => Some(Rag::Red),
+            _ => None,
+        }
+    }
+}
+
+/// What a health colour is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HealthDimension {
+    Schedule,
+    Budget,
+    Scope,
+    Risk,
+    Resources,
+}
+
+impl HealthDimension {
+    pub const ALL: [HealthDimension; 5] = [
+        HealthDimension::Schedule,
+        HealthDimension::Budget,
+        HealthDimension::Scope,
+        HealthDimension::Risk,
+        HealthDimension::Resources,
+    ];
+
+    /// `schedule`, `budget`, `scope`, `risk` or `resources`.
+    pub fn key(self) -> &'static str {
+        match self {
+            HealthDimension::Schedule => "schedule",
+            HealthDimension::Budget => "budget",
+            HealthDimension::Scope => "scope",
+            HealthDimension::Risk => "risk",
+            HealthDimension::Resources => "resources",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HealthDimension> {
+        HealthDimension::ALL.into_iter().find(|d| d.key() == s)
+    }
+}
+
+/// Keys of `[health]`: every threshold of the health rules (their defaults and meaning
+/// are documented with the rules, in `docs/reports.md`).
+pub const HEALTH_KEYS: &[&str] = &[
+    "amber_probability",
+    "red_probability",
+    "amber_slip_days",
+    "red_slip_days",
+    "amber_float_days",
+    "amber_spi_t",
+    "red_spi_t",
+    "amber_cpi",
+    "red_cpi",
+    "amber_overrun",
+    "red_overrun",
+    "amber_scope_growth",
+    "red_scope_growth",
+    "high_risk_score",
+    "red_overdue_high_risks",
+    "amber_overdue_items",
+    "red_critical_issues",
+    "amber_high_issues",
+    "amber_load",
+    "red_load",
+    "load_weeks",
+];
+
+/// Names of the schedule-quality checks of `tiller lint` (DCMA 14-point style), as
+/// `[lint] skip` lists them.
+pub const LINT_CHECKS: &[&str] = &[
+    "logic",
+    "leads",
+    "lags",
+    "relationship-types",
+    "hard-constraints",
+    "high-float",
+    "negative-float",
+    "high-duration",
+    "invalid-dates",
+    "resources",
+    "missed-tasks",
+    "critical-path-test",
+    "cpli",
+    "bei",
+];
+
+/// Numeric keys of `[lint]` (besides `skip`): the thresholds of the checks.
+pub const LINT_KEYS: &[&str] = &[
+    "high_float_days",
+    "high_duration_days",
+    "max_missing_logic",
+    "max_leads",
+    "max_lags",
+    "min_fs",
+    "max_hard_constraints",
+    "max_high_float",
+    "max_negative_float",
+    "max_high_duration",
+    "max_invalid_dates",
+    "max_unresourced",
+    "max_missed",
+    "critical_path_delay_days",
+    "min_cpli",
+    "min_bei",
+];
+
+/// `[health]`, `[lint]`, `[stakeholder.*]`, `[[lesson]]` and `[[report]]`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reporting {
+    /// Health thresholds set in the plan, by key (one of [`HEALTH_KEYS`]); the rest
+    /// keep their defaults.
+    pub health: Vec<(String, f64)>,
+    /// Lint thresholds set in the plan, by key (one of [`LINT_KEYS`]).
+    pub lint: Vec<(String, f64)>,
+    /// Lint checks not to run (names from [`LINT_CHECKS`]).
+    pub lint_skip: Vec<String>,
+    pub stakeholders: Vec<Stakeholder>,
+    pub lessons: Vec<Lesson>,
+    /// Status reports as issued, sorted by date.
+    pub history: Vec<ReportRecord>,
+}
+
+/// Low, medium or high: a stakeholder's interest in or influence on the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Low,
+    Medium,
+    High,
+}
+
+impl Level {
+    pub fn key(self) -> &'static str {
+        match self {
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+        }
+    }
+}
+
+/// Which status report a stakeholder reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// The short report: colours, milestones, top risks, decisions, budget, the ask.
+    Exec,
+    /// The full report, with workstreams, dependencies and every chart.
+    Team,
+}
+
+impl Audience {
+    pub fn key(self) -> &'static str {
+        match self {
+            Audience::Exec => "exec",
+            Audience::Team => "team",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Audience> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "exec" | "executive" => Some(Audience::Exec),
+            "team" => Some(Audience::Team),
+            _ => None,
+        }
+    }
+}
+
+/// How often a stakeholder hears about the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cadence {
+    Daily,
+    Weekly,
+    Biweekly,
+    Monthly,
+    Quarterly,
+    /// At each milestone.
+    Milestones,
+}
+
+impl Cadence {
+    pub const ALL: [Cadence; 6] = [
+        Cadence::Daily,
+        Cadence::Weekly,
+        Cadence::Biweekly,
+        Cadence::Monthly,
+        Cadence::Quarterly,
+        Cadence::Milestones,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Cadence::Daily => "daily",
+            Cadence::Weekly => "weekly",
+            Cadence::Biweekly => "biweekly",
+            Cadence::Monthly => "monthly",
+            Cadence::Quarterly => "quarterly",
+            Cadence::Milestones => "milestones",
+        }
+    }
+}
+
+/// Someone with a stake in the program: the register, their part in the RACI of
+/// workstreams and milestones, and how they are kept informed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stakeholder {
+    pub id: String,
+    pub name: Option<String>,
+    /// The person, when the stakeholder is one of the plan's people.
+    pub person: Option<PersonIdx>,
+    pub role: Option<String>,
+    pub interest: Option<Level>,
+    pub influence: Option<Level>,
+    pub audience: Audience,
+    pub cadence: Option<Cadence>,
+    /// Where they hear about it: "steering committee", "e-mail", "#checkout".
+    pub channel: Option<String>,
+    /// RACI: workstreams (summaries), tasks and milestones.
+    pub responsible: Vec<TaskIdx>,
+    pub accountable: Vec<TaskIdx>,
+    pub consulted: Vec<TaskIdx>,
+    pub informed: Vec<TaskIdx>,
+    pub src: SourceRef,
+}
+
+/// A lesson learned, kept in the plan for the post-program evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lesson {
+    pub id: String,
+    pub title: String,
+    pub category: Option<String>,
+    pub description: Option<String>,
+    /// What to do differently next time.
+    pub recommendation: Option<String>,
+    pub owner: Option<PersonIdx>,
+    pub raised: Option<NaiveDate>,
+    pub affects: Vec<RaidLink>,
+    pub src: SourceRef,
+}
+
+/// A status report as it was issued: the colours and forecasts of that day, so the
+/// next report can show the transition and the forecast drift.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRecord {
+    pub date: NaiveDate,
+    pub overall: Option<Rag>,
+    /// Colour per dimension, in [`HealthDimension::ALL`] order, where recorded.
+    pub dimensions: Vec<(HealthDimension, Rag)>,
+    /// Forecast dates per milestone (`program` for the program finish), as written:
+    /// a milestone may have been renamed or removed since.
+    pub forecasts: Vec<ForecastRecord>,
+    pub note: Option<String>,
+    pub src: SourceRef,
+}
+
+/// One milestone's forecast as a report recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastRecord {
+    pub id: String,
+    pub p50: Option<NaiveDate>,
+    pub p80: Option<NaiveDate>,
+    /// Probability of meeting the promised date.
+    pub probability: Option<f64>,
 }

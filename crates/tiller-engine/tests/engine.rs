@@ -43,6 +43,7 @@ fn program(tasks: Vec<Task>) -> Program {
         baselines: vec![],
         forecast: Default::default(),
         scenarios: vec![],
+        reporting: Default::default(),
     }
 }
 

@@ -29,7 +29,56 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "baseline",
     "forecast",
     "scenario",
+    "health",
+    "lint",
+    "stakeholder",
+    "lesson",
+    "report",
 ];
+/// Keys of `[health]`: every threshold of the health rules.
+pub(crate) const HEALTH_KEYS: &[&str] = tiller_core::HEALTH_KEYS;
+/// Keys of `[lint]`: the thresholds of the schedule checks, and `skip`.
+pub(crate) fn lint_keys() -> Vec<&'static str> {
+    let mut keys = tiller_core::LINT_KEYS.to_vec();
+    keys.push("skip");
+    keys
+}
+pub(crate) const STAKEHOLDER_KEYS: &[&str] = &[
+    "name",
+    "person",
+    "role",
+    "interest",
+    "influence",
+    "audience",
+    "cadence",
+    "channel",
+    "responsible",
+    "accountable",
+    "consulted",
+    "informed",
+];
+pub(crate) const LESSON_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "category",
+    "description",
+    "recommendation",
+    "owner",
+    "raised",
+    "affects",
+];
+pub(crate) const REPORT_KEYS: &[&str] = &[
+    "date",
+    "overall",
+    "schedule",
+    "budget",
+    "scope",
+    "risk",
+    "resources",
+    "forecast",
+    "note",
+];
+pub(crate) const REPORT_FORECAST_KEYS: &[&str] = &["id", "p50", "p80", "probability"];
 pub(crate) const SCENARIO_KEYS: &[&str] = &[
     "description",
     "start",
@@ -141,6 +190,8 @@ pub(crate) const RISK_KEYS: &[&str] = &[
     "mitigation_due",
     "contingency",
     "trigger",
+    "impact",
+    "ask",
     "affects",
 ];
 pub(crate) const MITIGATED_KEYS: &[&str] = &["probability", "delay", "cost"];
@@ -153,6 +204,7 @@ pub(crate) const ISSUE_KEYS: &[&str] = &[
     "raised",
     "due",
     "resolution",
+    "ask",
     "affects",
 ];
 pub(crate) const DECISION_KEYS: &[&str] = &[
@@ -164,6 +216,7 @@ pub(crate) const DECISION_KEYS: &[&str] = &[
     "decided_by",
     "decided_on",
     "rationale",
+    "ask",
     "affects",
 ];
 pub(crate) const ASSUMPTION_KEYS: &[&str] =
@@ -300,6 +353,8 @@ pub(crate) struct RawRaid {
     pub impact: RawImpact,
     pub mitigated: Option<RawImpact>,
     pub decided_by: Option<S<String>>,
+    /// A risk's `impact` on the 1-5 scale.
+    pub impact_level: Option<S<u8>>,
     pub affects: Vec<S<String>>,
 }
 
@@ -328,6 +383,65 @@ pub(crate) struct RawFile {
     pub baselines: Vec<RawBaseline>,
     pub forecast: Option<RawForecast>,
     pub scenarios: Vec<RawScenario>,
+    pub health: Option<RawThresholds>,
+    pub lint: Option<RawThresholds>,
+    pub stakeholders: Vec<RawStakeholder>,
+    pub lessons: Vec<RawLesson>,
+    pub reports: Vec<RawReport>,
+}
+
+/// `[health]` or `[lint]`: numeric thresholds by key (and, for `[lint]`, `skip`).
+#[derive(Debug)]
+pub(crate) struct RawThresholds {
+    pub values: Vec<(&'static str, S<f64>)>,
+    pub skip: Vec<S<String>>,
+    pub at: SourceRef,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawStakeholder {
+    pub id: S<String>,
+    pub name: Option<String>,
+    pub person: Option<S<String>>,
+    pub role: Option<String>,
+    pub interest: Option<S<String>>,
+    pub influence: Option<S<String>>,
+    pub audience: Option<S<String>>,
+    pub cadence: Option<S<String>>,
+    pub channel: Option<String>,
+    /// Responsible, accountable, consulted, informed.
+    pub raci: [Vec<S<String>>; 4],
+}
+
+#[derive(Debug)]
+pub(crate) struct RawLesson {
+    pub id: S<String>,
+    pub title: Option<S<String>>,
+    pub category: Option<String>,
+    pub description: Option<String>,
+    pub recommendation: Option<String>,
+    pub owner: Option<S<String>>,
+    pub raised: Option<S<NaiveDate>>,
+    pub affects: Vec<S<String>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawReport {
+    pub date: S<NaiveDate>,
+    pub overall: Option<S<String>>,
+    /// Colours per dimension, by key (`schedule`, `budget`, ...).
+    pub dimensions: Vec<(&'static str, S<String>)>,
+    pub forecasts: Vec<RawForecastRecord>,
+    pub note: Option<String>,
+    pub at: SourceRef,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawForecastRecord {
+    pub id: S<String>,
+    pub p50: Option<S<NaiveDate>>,
+    pub p80: Option<S<NaiveDate>>,
+    pub probability: Option<S<f64>>,
 }
 
 #[derive(Debug)]
@@ -497,6 +611,34 @@ pub(crate) fn read_file(
     }
     for (name, t) in keyed_tables(ctx, &top, "baseline") {
         raw.baselines.push(read_baseline(ctx, name, &t));
+    }
+    if let Some(v) = top.get("health")
+        && let Some(t) = Tbl::of(ctx, v, "`[health]`")
+    {
+        raw.health = Some(read_thresholds(ctx, &t, HEALTH_KEYS));
+    }
+    if let Some(v) = top.get("lint")
+        && let Some(t) = Tbl::of(ctx, v, "`[lint]`")
+    {
+        raw.lint = Some(read_thresholds(ctx, &t, &lint_keys()));
+    }
+    for (id, t) in keyed_tables(ctx, &top, "stakeholder") {
+        raw.stakeholders.push(read_stakeholder(ctx, id, &t));
+    }
+    for (i, t) in array_tables(ctx, &top, "lesson") {
+        if let Some(l) = read_lesson(ctx, &t, i) {
+            raw.lessons.push(l);
+        }
+    }
+    for (i, t) in array_tables(ctx, &top, "report") {
+        let t = Tbl {
+            map: t.map,
+            span: t.span.clone(),
+            what: format!("report #{}", i + 1),
+        };
+        if let Some(r) = read_report(ctx, &t) {
+            raw.reports.push(r);
+        }
     }
     for (kind, key) in [
         (RaidKind::Risk, "risk"),
@@ -1194,6 +1336,7 @@ fn read_raid(
         "trigger",
         "resolution",
         "rationale",
+        "ask",
     ] {
         if keys.contains(&k)
             && let Some(s) = t.string(ctx, k)
@@ -1236,8 +1379,187 @@ fn read_raid(
         } else {
             None
         },
+        impact_level: if kind == RaidKind::Risk {
+            impact_level(ctx, &t)
+        } else {
+            None
+        },
         affects: t.strings(ctx, "affects"),
         id,
+    })
+}
+
+/// A risk's `impact`: 1 to 5, or a word on the same scale.
+fn impact_level(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>) -> Option<S<u8>> {
+    let v = t.get("impact")?;
+    let at = ctx.at(v.span());
+    let level = match v.get_ref() {
+        DeValue::Integer(i) => i
+            .as_str()
+            .parse::<u8>()
+            .ok()
+            .filter(|n| (1..=5).contains(n)),
+        DeValue::String(s) => match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['_', ' '], "-")
+            .as_str()
+        {
+            "very-low" | "negligible" => Some(1),
+            "low" | "minor" => Some(2),
+            "medium" | "moderate" => Some(3),
+            "high" | "major" => Some(4),
+            "very-high" | "severe" => Some(5),
+            _ => None,
+        },
+        _ => None,
+    };
+    if level.is_none() {
+        ctx.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                at,
+                format!("invalid `impact` in {}", t.what),
+            )
+            .label("expected 1 to 5, or very-low, low, medium, high or very-high"),
+        );
+    }
+    level.map(|v| S { v, at })
+}
+
+/// `[health]` and `[lint]`: numbers by key; probabilities and ratios where the key says so.
+fn read_thresholds(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>, keys: &[&'static str]) -> RawThresholds {
+    t.check_keys(ctx, keys);
+    let mut values = Vec::new();
+    for &k in keys {
+        if k == "skip" {
+            continue;
+        }
+        let Some(n) = t.number(ctx, k) else { continue };
+        let fraction = k.ends_with("_probability") || k.starts_with("max_") || k == "min_fs";
+        let ok = if fraction {
+            (0.0..=1.0).contains(&n.v)
+        } else {
+            n.v >= 0.0 && n.v <= 100_000.0
+        };
+        if ok {
+            values.push((k, n));
+        } else {
+            ctx.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    n.at,
+                    format!("`{k}` in {} is out of range", t.what),
+                )
+                .label(if fraction {
+                    format!(
+                        "expected a fraction from 0 to 1 (5 % is 0.05), found {}",
+                        n.v
+                    )
+                } else {
+                    format!("expected a number of 0 or more, found {}", n.v)
+                }),
+            );
+        }
+    }
+    RawThresholds {
+        values,
+        skip: t.strings(ctx, "skip"),
+        at: ctx.at(t.span.clone()),
+    }
+}
+
+fn read_stakeholder(ctx: &mut Ctx<'_>, id: S<String>, t: &Tbl<'_, '_>) -> RawStakeholder {
+    t.check_keys(ctx, STAKEHOLDER_KEYS);
+    RawStakeholder {
+        name: t.string(ctx, "name").map(|s| s.v),
+        person: t.string(ctx, "person"),
+        role: t.string(ctx, "role").map(|s| s.v),
+        interest: t.string(ctx, "interest"),
+        influence: t.string(ctx, "influence"),
+        audience: t.string(ctx, "audience"),
+        cadence: t.string(ctx, "cadence"),
+        channel: t.string(ctx, "channel").map(|s| s.v),
+        raci: [
+            t.strings(ctx, "responsible"),
+            t.strings(ctx, "accountable"),
+            t.strings(ctx, "consulted"),
+            t.strings(ctx, "informed"),
+        ],
+        id,
+    }
+}
+
+fn read_lesson(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>, index: usize) -> Option<RawLesson> {
+    t.check_keys(ctx, LESSON_KEYS);
+    let id = entry_id(ctx, t, "lesson", index);
+    let title = t.required_string(
+        ctx,
+        "title",
+        "title = \"Book external vendors before planning\"",
+    );
+    Some(RawLesson {
+        title,
+        category: t.string(ctx, "category").map(|s| s.v),
+        description: t.string(ctx, "description").map(|s| s.v),
+        recommendation: t.string(ctx, "recommendation").map(|s| s.v),
+        owner: t.string(ctx, "owner"),
+        raised: t.date(ctx, "raised"),
+        affects: t.strings(ctx, "affects"),
+        id: id?,
+    })
+}
+
+fn read_report(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>) -> Option<RawReport> {
+    t.check_keys(ctx, REPORT_KEYS);
+    let date = t.date(ctx, "date");
+    if t.get("date").is_none() {
+        t.missing(ctx, "date", "date = 2027-02-12");
+    }
+    let mut dimensions = Vec::new();
+    for k in ["schedule", "budget", "scope", "risk", "resources"] {
+        if let Some(c) = t.string(ctx, k) {
+            dimensions.push((k, c));
+        }
+    }
+    let mut forecasts = Vec::new();
+    if let Some(items) = t.array(ctx, "forecast") {
+        for item in items {
+            let Some(ft) = Tbl::of(ctx, item, format!("a forecast of {}", t.what)) else {
+                continue;
+            };
+            ft.check_keys(ctx, REPORT_FORECAST_KEYS);
+            let Some(id) = ft.required_string(ctx, "id", "id = \"m.ga\"") else {
+                continue;
+            };
+            let probability = ft.number(ctx, "probability");
+            if let Some(p) = &probability
+                && !(0.0..=1.0).contains(&p.v)
+            {
+                ctx.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        p.at,
+                        format!("probability in {} must be between 0 and 1", ft.what),
+                    )
+                    .label(format!("found {}", p.v)),
+                );
+            }
+            forecasts.push(RawForecastRecord {
+                id,
+                p50: ft.date(ctx, "p50"),
+                p80: ft.date(ctx, "p80"),
+                probability: probability.filter(|p| (0.0..=1.0).contains(&p.v)),
+            });
+        }
+    }
+    Some(RawReport {
+        overall: t.string(ctx, "overall"),
+        dimensions,
+        forecasts,
+        note: t.string(ctx, "note").map(|s| s.v),
+        at: ctx.at(t.span.clone()),
+        date: date?,
     })
 }
 

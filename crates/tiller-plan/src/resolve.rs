@@ -1125,6 +1125,8 @@ impl<'a> Resolver<'a> {
                         mitigation_due: date("mitigation_due", diags),
                         contingency: text("contingency"),
                         trigger: text("trigger"),
+                        impact_level: r.impact_level.as_ref().map(|l| l.v),
+                        ask: text("ask"),
                         affects,
                         src: r.id.at,
                     });
@@ -1158,6 +1160,7 @@ impl<'a> Resolver<'a> {
                     raised: date("raised", diags),
                     due: date("due", diags),
                     resolution: text("resolution"),
+                    ask: text("ask"),
                     affects,
                     src: r.id.at,
                 }),
@@ -1183,6 +1186,7 @@ impl<'a> Resolver<'a> {
                         .map(PersonIdx),
                     decided_on: date("decided_on", diags),
                     rationale: text("rationale"),
+                    ask: text("ask"),
                     affects,
                     src: r.id.at,
                 }),
@@ -1389,6 +1393,8 @@ impl<'a> Resolver<'a> {
             to_days,
             diags,
         );
+        let reporting =
+            self.reporting(start, &task_names, &person_names, &raid_names, &slot, diags);
         let budget = pr
             .budget
             .as_ref()
@@ -1425,6 +1431,7 @@ impl<'a> Resolver<'a> {
             baselines,
             forecast,
             scenarios,
+            reporting,
         })
     }
 }
@@ -1798,4 +1805,342 @@ fn parents_first(tasks: &[Task]) -> Vec<TaskIdx> {
         }
     }
     order
+}
+
+/// Reports a date more than [`MAX_YEARS`] from the program start.
+fn near_start(start: NaiveDate, d: &S<NaiveDate>, diags: &mut Vec<Diagnostic>) -> bool {
+    if (d.v - start).num_days().abs() / 365 > MAX_YEARS {
+        diags.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                d.at,
+                format!(
+                    "{} is more than {MAX_YEARS} years from the program start ({start})",
+                    d.v
+                ),
+            )
+            .label("is the year right?"),
+        );
+        return false;
+    }
+    true
+}
+
+/// A value from a fixed list, matched without regard to case; unknown values are
+/// reported.
+fn one_of<T: Copy>(
+    v: &S<String>,
+    what: &str,
+    options: &[(&str, T)],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    let key = v.v.trim().to_ascii_lowercase();
+    if let Some((_, t)) = options.iter().find(|(name, _)| *name == key) {
+        return Some(*t);
+    }
+    let mut names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+    names.dedup();
+    diags.push(
+        Diagnostic::new(
+            Code::InvalidValue,
+            v.at,
+            format!("unknown {what} \"{}\"", v.v),
+        )
+        .label(format!("expected one of: {}", names.join(", "))),
+    );
+    None
+}
+
+const RAG_NAMES: &[(&str, tiller_core::Rag)] = &[
+    ("green", tiller_core::Rag::Green),
+    ("amber", tiller_core::Rag::Amber),
+    ("yellow", tiller_core::Rag::Amber),
+    ("red", tiller_core::Rag::Red),
+];
+
+const LEVEL_NAMES: &[(&str, tiller_core::Level)] = &[
+    ("low", tiller_core::Level::Low),
+    ("medium", tiller_core::Level::Medium),
+    ("high", tiller_core::Level::High),
+];
+
+/// Threshold pairs that must be ordered: (amber key, red key, whether lower is worse).
+const THRESHOLD_PAIRS: &[(&str, &str, bool)] = &[
+    ("amber_probability", "red_probability", true),
+    ("amber_slip_days", "red_slip_days", false),
+    ("amber_spi_t", "red_spi_t", true),
+    ("amber_cpi", "red_cpi", true),
+    ("amber_overrun", "red_overrun", false),
+    ("amber_scope_growth", "red_scope_growth", false),
+    ("amber_load", "red_load", false),
+];
+
+impl Resolver<'_> {
+    /// `[health]`, `[lint]`, stakeholders, lessons and the report history.
+    fn reporting(
+        &self,
+        start: NaiveDate,
+        tasks: &Names<'_>,
+        people: &Names<'_>,
+        raid: &Names<'_>,
+        raid_slots: &[RaidLink],
+        diags: &mut Vec<Diagnostic>,
+    ) -> tiller_core::Reporting {
+        let mut out = tiller_core::Reporting::default();
+
+        // Thresholds: one `[health]` and one `[lint]` per program.
+        let mut seen: [Option<SourceRef>; 2] = [None, None];
+        for f in self.files {
+            for (slot, table, name) in [(0, &f.health, "health"), (1, &f.lint, "lint")] {
+                let Some(t) = table else { continue };
+                if let Some(first) = seen[slot] {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::DuplicateId,
+                            t.at,
+                            format!("`[{name}]` is set in two files"),
+                        )
+                        .label(format!("second `[{name}]`"))
+                        .also(first, format!("first `[{name}]`")),
+                    );
+                    continue;
+                }
+                seen[slot] = Some(t.at);
+                let values: Vec<(String, f64)> =
+                    t.values.iter().map(|(k, v)| (k.to_string(), v.v)).collect();
+                if slot == 0 {
+                    for (amber, red, lower_worse) in THRESHOLD_PAIRS {
+                        let a = t.values.iter().find(|(k, _)| k == amber);
+                        let r = t.values.iter().find(|(k, _)| k == red);
+                        if let (Some((_, a)), Some((_, r))) = (a, r) {
+                            let wrong = if *lower_worse { r.v > a.v } else { r.v < a.v };
+                            if wrong {
+                                diags.push(
+                                    Diagnostic::new(
+                                        Code::InvalidValue,
+                                        r.at,
+                                        format!("`{red}` is on the wrong side of `{amber}`"),
+                                    )
+                                    .label(format!(
+                                        "red must be {} than amber ({})",
+                                        if *lower_worse { "at most" } else { "at least" },
+                                        a.v
+                                    ))
+                                    .also(a.at, "amber threshold"),
+                                );
+                            }
+                        }
+                    }
+                    out.health = values;
+                } else {
+                    out.lint = values;
+                    for sk in &t.skip {
+                        if tiller_core::LINT_CHECKS.contains(&sk.v.as_str()) {
+                            out.lint_skip.push(sk.v.clone());
+                        } else {
+                            let mut d = Diagnostic::new(
+                                Code::InvalidValue,
+                                sk.at,
+                                format!("unknown lint check \"{}\" in `skip`", sk.v),
+                            )
+                            .label("no check has this name");
+                            d = match did_you_mean(&sk.v, tiller_core::LINT_CHECKS.iter().copied())
+                            {
+                                Some(s) => d.help(format!("did you mean `{s}`?")),
+                                None => d.help(format!(
+                                    "the checks are: {}",
+                                    tiller_core::LINT_CHECKS.join(", ")
+                                )),
+                            };
+                            diags.push(d);
+                        }
+                    }
+                }
+            }
+        }
+
+        // Stakeholders.
+        let mut names = Names::new("stakeholder");
+        for f in self.files {
+            for st in &f.stakeholders {
+                if !names.define(&st.id, diags) {
+                    continue;
+                }
+                let context = format!("stakeholder `{}`", st.id.v);
+                let raci = |i: usize, diags: &mut Vec<Diagnostic>| -> Vec<TaskIdx> {
+                    st.raci[i]
+                        .iter()
+                        .filter_map(|t| tasks.resolve(t, &context, diags).map(TaskIdx))
+                        .collect()
+                };
+                let (responsible, accountable, consulted, informed) = (
+                    raci(0, diags),
+                    raci(1, diags),
+                    raci(2, diags),
+                    raci(3, diags),
+                );
+                out.stakeholders.push(tiller_core::Stakeholder {
+                    id: st.id.v.clone(),
+                    name: st.name.clone(),
+                    person: st
+                        .person
+                        .as_ref()
+                        .and_then(|p| people.resolve(p, &context, diags))
+                        .map(PersonIdx),
+                    role: st.role.clone(),
+                    interest: st
+                        .interest
+                        .as_ref()
+                        .and_then(|v| one_of(v, "interest", LEVEL_NAMES, diags)),
+                    influence: st
+                        .influence
+                        .as_ref()
+                        .and_then(|v| one_of(v, "influence", LEVEL_NAMES, diags)),
+                    audience: st
+                        .audience
+                        .as_ref()
+                        .and_then(|v| {
+                            one_of(
+                                v,
+                                "audience",
+                                &[
+                                    ("exec", tiller_core::Audience::Exec),
+                                    ("team", tiller_core::Audience::Team),
+                                ],
+                                diags,
+                            )
+                        })
+                        .unwrap_or(tiller_core::Audience::Team),
+                    cadence: st.cadence.as_ref().and_then(|v| {
+                        let options: Vec<(&str, tiller_core::Cadence)> = tiller_core::Cadence::ALL
+                            .iter()
+                            .map(|c| (c.key(), *c))
+                            .collect();
+                        one_of(v, "cadence", &options, diags)
+                    }),
+                    channel: st.channel.clone(),
+                    responsible,
+                    accountable,
+                    consulted,
+                    informed,
+                    src: st.id.at,
+                });
+            }
+        }
+
+        // Lessons learned.
+        let mut names = Names::new("lesson");
+        for f in self.files {
+            for l in &f.lessons {
+                if !names.define(&l.id, diags) {
+                    continue;
+                }
+                let context = format!("lesson `{}`", l.id.v);
+                let mut affects = Vec::new();
+                for a in &l.affects {
+                    if let Some(ti) = tasks.get(&a.v) {
+                        affects.push(RaidLink::Task(TaskIdx(ti)));
+                    } else if let Some(ri) = raid.get(&a.v) {
+                        affects.push(raid_slots[ri as usize]);
+                    } else {
+                        let candidates = tasks.order.iter().chain(raid.order.iter()).copied();
+                        let mut d = Diagnostic::new(
+                            Code::UnknownReference,
+                            a.at,
+                            format!("unknown task or RAID entry `{}` in {context}", a.v),
+                        )
+                        .label("`affects` names tasks, milestones or RAID entries");
+                        if let Some(s) = did_you_mean(&a.v, candidates) {
+                            d = d.help(format!("did you mean `{s}`?"));
+                        }
+                        diags.push(d);
+                    }
+                }
+                out.lessons.push(tiller_core::Lesson {
+                    id: l.id.v.clone(),
+                    title: l
+                        .title
+                        .as_ref()
+                        .map_or_else(|| l.id.v.clone(), |t| t.v.clone()),
+                    category: l.category.clone(),
+                    description: l.description.clone(),
+                    recommendation: l.recommendation.clone(),
+                    owner: l
+                        .owner
+                        .as_ref()
+                        .and_then(|o| people.resolve(o, &context, diags))
+                        .map(PersonIdx),
+                    raised: l
+                        .raised
+                        .as_ref()
+                        .filter(|d| near_start(start, d, diags))
+                        .map(|d| d.v),
+                    affects,
+                    src: l.id.at,
+                });
+            }
+        }
+
+        // The history of issued reports: one per date.
+        let mut by_date: HashMap<NaiveDate, SourceRef> = HashMap::new();
+        for f in self.files {
+            for r in &f.reports {
+                if !near_start(start, &r.date, diags) {
+                    continue;
+                }
+                if let Some(first) = by_date.get(&r.date.v) {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::DuplicateId,
+                            r.date.at,
+                            format!("two reports dated {}", r.date.v),
+                        )
+                        .label("reported again here")
+                        .also(*first, "first report of that date"),
+                    );
+                    continue;
+                }
+                by_date.insert(r.date.v, r.date.at);
+                let overall = r
+                    .overall
+                    .as_ref()
+                    .and_then(|v| one_of(v, "colour", RAG_NAMES, diags));
+                let dimensions = r
+                    .dimensions
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        let dim = tiller_core::HealthDimension::parse(k)?;
+                        Some((dim, one_of(v, "colour", RAG_NAMES, diags)?))
+                    })
+                    .collect();
+                let forecasts = r
+                    .forecasts
+                    .iter()
+                    .map(|fr| {
+                        let date = |d: &Option<S<NaiveDate>>, diags: &mut Vec<Diagnostic>| {
+                            d.as_ref()
+                                .filter(|d| near_start(start, d, diags))
+                                .map(|d| d.v)
+                        };
+                        tiller_core::ForecastRecord {
+                            id: fr.id.v.clone(),
+                            p50: date(&fr.p50, diags),
+                            p80: date(&fr.p80, diags),
+                            probability: fr.probability.as_ref().map(|p| p.v),
+                        }
+                    })
+                    .collect();
+                out.history.push(tiller_core::ReportRecord {
+                    date: r.date.v,
+                    overall,
+                    dimensions,
+                    forecasts,
+                    note: r.note.clone(),
+                    src: r.at,
+                });
+            }
+        }
+        out.history.sort_by_key(|r| r.date);
+        out
+    }
 }

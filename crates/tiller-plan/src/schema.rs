@@ -75,6 +75,20 @@ mod tests {
             keys(&baseline["properties"]["tasks"]["items"]),
             raw::BASELINE_TASK_KEYS,
         );
+        assert_same("health", keys(&p["health"]), raw::HEALTH_KEYS);
+        assert_same("lint", keys(&p["lint"]), &raw::lint_keys());
+        assert_same(
+            "stakeholder",
+            keys(&p["stakeholder"]["additionalProperties"]),
+            raw::STAKEHOLDER_KEYS,
+        );
+        assert_same("lesson", keys(&p["lesson"]["items"]), raw::LESSON_KEYS);
+        assert_same("report", keys(&p["report"]["items"]), raw::REPORT_KEYS);
+        assert_same(
+            "report forecasts",
+            keys(&p["report"]["items"]["properties"]["forecast"]["items"]),
+            raw::REPORT_FORECAST_KEYS,
+        );
         assert_same(
             "dependency tables",
             keys(&schema["$defs"]["dependencyTable"]),

@@ -104,7 +104,11 @@ impl Scheduler for ParallelScheme {
         format!("parallel {:?}", self.rule)
     }
     fn run<M: Model>(&self, model: &M) -> Result<Placement, SolveError> {
-        one_pass(model, self.rule, self.seed, true, None)
+        // With calendars a parallel pass can hold an activity past a start
+        // it had room for (the decision time moved on); one serial pass in
+        // start order pulls such activities back, so every delay has a cause.
+        let p = one_pass(model, self.rule, self.seed, true, None)?;
+        Ok(crate::solve::left_justify(model, &p))
     }
 }
 

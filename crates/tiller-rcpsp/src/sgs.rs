@@ -307,6 +307,25 @@ impl<'a, M: Model> Engine<'a, M> {
         Ok(if list.is_empty() { 0 } else { mk })
     }
 
+    /// Serial SGS with every activity held to the mode given in `modes`
+    /// (indexed by activity), each at its earliest precedence- and
+    /// resource-feasible start in that mode. Left-justifying a feasible
+    /// schedule this way, in start order, never moves an activity later:
+    /// its old window stays free of everything placed before it.
+    pub fn serial_forward_in_modes(&mut self, list: &[u32], modes: &[u32]) -> Result<i32, Stuck> {
+        self.reset();
+        let mut mk = i32::MIN;
+        for &j in list {
+            let j = j as usize;
+            let mode = modes.get(j).map_or(0, |&m| m as usize);
+            let b = self.m.forward_bound(j, &self.start, &self.finish);
+            let (s, f) = self.earliest_fit(j, mode, b).ok_or(Stuck(j as u32))?;
+            self.place(j, mode, s, f);
+            mk = mk.max(f);
+        }
+        Ok(if list.is_empty() { 0 } else { mk })
+    }
+
     /// Backward serial SGS: activities in `list` order (must be reverse
     /// topological), each at its latest start finishing by `deadline`.
     /// Returns the earliest start.
@@ -492,6 +511,20 @@ impl<'a, M: Model> Engine<'a, M> {
         let mut list = std::mem::take(&mut self.list_tmp);
         self.list_by_finish_desc(finishes, &mut list);
         let r = self.serial_backward(&list, deadline);
+        self.list_tmp = list;
+        r
+    }
+
+    /// Left-justifies the schedule with these starts, keeping each
+    /// activity in its mode. Result in `self.start`.
+    pub fn justify_forward_in_modes(
+        &mut self,
+        starts: &[i32],
+        modes: &[u32],
+    ) -> Result<i32, Stuck> {
+        let mut list = std::mem::take(&mut self.list_tmp);
+        self.list_by_start(starts, &mut list);
+        let r = self.serial_forward_in_modes(&list, modes);
         self.list_tmp = list;
         r
     }

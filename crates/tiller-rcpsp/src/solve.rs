@@ -355,11 +355,11 @@ impl Best {
 }
 
 /// Left-justifies a placement with one forward serial pass over its
-/// activities in start order, and returns it if it is no longer (else the
-/// input unchanged). Counts one generated schedule.
+/// activities in start order, each kept in its mode, and returns it if it
+/// is no longer (else the input unchanged). Counts one generated schedule.
 pub fn left_justify<M: Model>(m: &M, p: &Placement) -> Placement {
     let mut engine = Engine::new(m);
-    match engine.justify_forward(&p.starts) {
+    match engine.justify_forward_in_modes(&p.starts, &p.modes) {
         Ok(mk) if mk <= p.makespan => Placement {
             starts: engine.start.clone(),
             finishes: engine.finish.clone(),
