@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use crate::charts::Chart;
 use crate::status::StatusReport;
-use crate::util::{capitalise, esc, money, pct, rag_label, ratio, wdays};
+use crate::util::{capitalise, esc, pct, rag_label, wdays};
 
 const STYLE: &str = r#"
 :root { --ink: #222; --muted: #555; --line: #d9d9d9; }
@@ -437,35 +437,8 @@ pub fn render(r: &StatusReport) -> String {
                     esc(&v)
                 ))
             };
-            if let Some(x) = b.budget {
-                row("Authorised budget", money(x));
-            }
-            if let Some(x) = b.reserve {
-                row("Management reserve", money(x));
-            }
-            row("Budget at completion (BAC)", money(b.bac));
-            row("Spent (AC)", money(b.spent));
-            row("Earned (EV)", money(b.earned));
-            row("CPI", b.cpi.map_or_else(|| "n/a".to_string(), ratio));
-            row("SPI", b.spi.map_or_else(|| "n/a".to_string(), ratio));
-            row("EAC, bottom-up", money(b.eac_bottom_up));
-            row(
-                "EAC, BAC ÷ CPI",
-                b.eac_cpi.map_or_else(|| "n/a".to_string(), money),
-            );
-            row(
-                if b.budget.is_some() {
-                    "Variance (budget − EAC)"
-                } else {
-                    "Variance (BAC − EAC)"
-                },
-                money(b.variance),
-            );
-            if let Some(x) = b.p80_cost {
-                row("Forecast P80 cost", money(x));
-            }
-            if let Some(x) = b.probability_within_budget {
-                row("Probability within budget", pct(x));
+            for (k, v) in b.rows() {
+                row(k, v);
             }
             o.push_str("</tbody></table>\n");
         }

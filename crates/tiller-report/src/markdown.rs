@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::status::StatusReport;
-use crate::util::{md_cell, money, pct, rag_label, ratio};
+use crate::util::{md_cell, pct, rag_label};
 
 fn d(x: Option<NaiveDate>) -> String {
     x.map_or_else(|| "-".to_string(), |d| d.to_string())
@@ -262,35 +262,8 @@ pub fn render(r: &StatusReport) -> String {
         Some(b) => {
             o.push_str(&format!("| ({}) | |\n|---|---:|\n", b.currency));
             let mut row = |k: &str, v: String| o.push_str(&format!("| {k} | {v} |\n"));
-            if let Some(x) = b.budget {
-                row("Authorised budget", money(x));
-            }
-            if let Some(x) = b.reserve {
-                row("Management reserve", money(x));
-            }
-            row("Budget at completion (BAC)", money(b.bac));
-            row("Spent (AC)", money(b.spent));
-            row("Earned (EV)", money(b.earned));
-            row("CPI", b.cpi.map_or_else(|| "n/a".to_string(), ratio));
-            row("SPI", b.spi.map_or_else(|| "n/a".to_string(), ratio));
-            row("EAC, bottom-up", money(b.eac_bottom_up));
-            row(
-                "EAC, BAC ÷ CPI",
-                b.eac_cpi.map_or_else(|| "n/a".to_string(), money),
-            );
-            row(
-                if b.budget.is_some() {
-                    "Variance (budget − EAC)"
-                } else {
-                    "Variance (BAC − EAC)"
-                },
-                money(b.variance),
-            );
-            if let Some(x) = b.p80_cost {
-                row("Forecast P80 cost", money(x));
-            }
-            if let Some(x) = b.probability_within_budget {
-                row("Probability within budget", pct(x));
+            for (k, v) in b.rows() {
+                row(k, v);
             }
         }
     }

@@ -142,6 +142,44 @@ pub struct BudgetSection {
     pub probability_within_budget: Option<f64>,
 }
 
+impl BudgetSection {
+    /// The budget table as every format shows it: label and formatted
+    /// figure, in order, only the figures that exist.
+    pub fn rows(&self) -> Vec<(&'static str, String)> {
+        use crate::util::{money, pct, ratio};
+        let na = || "n/a".to_string();
+        let mut rows = Vec::with_capacity(12);
+        if let Some(x) = self.budget {
+            rows.push(("Authorised budget", money(x)));
+        }
+        if let Some(x) = self.reserve {
+            rows.push(("Management reserve", money(x)));
+        }
+        rows.push(("Budget at completion (BAC)", money(self.bac)));
+        rows.push(("Spent (AC)", money(self.spent)));
+        rows.push(("Earned (EV)", money(self.earned)));
+        rows.push(("CPI", self.cpi.map_or_else(na, ratio)));
+        rows.push(("SPI", self.spi.map_or_else(na, ratio)));
+        rows.push(("EAC, bottom-up", money(self.eac_bottom_up)));
+        rows.push(("EAC, BAC ÷ CPI", self.eac_cpi.map_or_else(na, money)));
+        rows.push((
+            if self.budget.is_some() {
+                "Variance (budget − EAC)"
+            } else {
+                "Variance (BAC − EAC)"
+            },
+            money(self.variance),
+        ));
+        if let Some(x) = self.p80_cost {
+            rows.push(("Forecast P80 cost", money(x)));
+        }
+        if let Some(x) = self.probability_within_budget {
+            rows.push(("Probability within budget", pct(x)));
+        }
+        rows
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Ask {
     /// The RAID entry it comes from.

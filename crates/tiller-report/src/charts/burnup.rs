@@ -213,30 +213,8 @@ pub fn chart(e: &Evidence<'_>) -> Option<Chart> {
         "start",
         "font-size=\"11\" fill=\"#444444\"",
     );
-    for v in ys.ticks() {
-        let y = ys.y(v);
-        g.line(left, y, w - right, y, "stroke=\"#ececec\"");
-        g.text(left - 4.0, y + 3.0, &n(v), "end", "font-size=\"10\"");
-    }
-    g.line(
-        left,
-        h - bottom,
-        w - right,
-        h - bottom,
-        &format!("stroke=\"{INK}\""),
-    );
-    for (x, label, _) in axis.ticks() {
-        g.line(
-            x,
-            h - bottom,
-            x,
-            h - bottom + 4.0,
-            &format!("stroke=\"{INK}\""),
-        );
-        if !label.is_empty() {
-            g.text(x, h - bottom + 15.0, &label, "middle", "font-size=\"10\"");
-        }
-    }
+    g.value_grid(&ys, left, w - right, n);
+    g.date_axis(&axis, left, w - right, h - bottom);
     // Scope.
     let sy = ys.y(b.scope);
     g.line(

@@ -117,17 +117,7 @@ pub fn chart(e: &Evidence<'_>, points: &[DriftPoint]) -> Option<Chart> {
         "start",
         "font-size=\"11\" fill=\"#444444\"",
     );
-    for v in ys.ticks() {
-        let y = ys.y(v);
-        g.line(left, y, w - right, y, "stroke=\"#ececec\"");
-        g.text(
-            left - 4.0,
-            y + 3.0,
-            &format!("{:+}", v as i64),
-            "end",
-            "font-size=\"10\"",
-        );
-    }
+    g.value_grid(&ys, left, w - right, |v| format!("{:+}", v as i64));
     let zy = ys.y(0.0);
     g.line(
         left,

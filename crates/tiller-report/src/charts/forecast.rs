@@ -76,17 +76,7 @@ pub fn milestone(f: &DateForecast, o: &Outlook, iterations: usize) -> Chart {
         "font-size=\"11\" fill=\"#444444\"",
     );
     // Axes.
-    for v in ys.ticks() {
-        let y = ys.y(v);
-        g.line(left, y, w - right, y, "stroke=\"#ececec\"");
-        g.text(
-            left - 4.0,
-            y + 3.0,
-            &format!("{}%", n(v * 100.0)),
-            "end",
-            "font-size=\"10\"",
-        );
-    }
+    g.value_grid(&ys, left, w - right, |v| format!("{}%", n(v * 100.0)));
     for v in [0.0, 0.5, 0.8, 1.0] {
         g.text(
             w - right + 4.0,
@@ -96,25 +86,7 @@ pub fn milestone(f: &DateForecast, o: &Outlook, iterations: usize) -> Chart {
             &format!("font-size=\"10\" fill=\"{VERMILLION}\""),
         );
     }
-    g.line(
-        left,
-        h - bottom,
-        w - right,
-        h - bottom,
-        &format!("stroke=\"{INK}\""),
-    );
-    for (x, label, _) in axis.ticks() {
-        g.line(
-            x,
-            h - bottom,
-            x,
-            h - bottom + 4.0,
-            &format!("stroke=\"{INK}\""),
-        );
-        if !label.is_empty() {
-            g.text(x, h - bottom + 15.0, &label, "middle", "font-size=\"10\"");
-        }
-    }
+    g.date_axis(&axis, left, w - right, h - bottom);
     g.text(
         14.0,
         (top + h - bottom) / 2.0,

@@ -121,6 +121,29 @@ impl Svg {
     }
 
     /// Text; `anchor` is `start`, `middle` or `end`.
+    /// Light horizontal grid lines across `x0..x1` at the value axis's ticks,
+    /// each labelled left of `x0` with `label(value)`.
+    pub fn value_grid(&mut self, ys: &ValueAxis, x0: f64, x1: f64, label: impl Fn(f64) -> String) {
+        for v in ys.ticks() {
+            let y = ys.y(v);
+            self.line(x0, y, x1, y, "stroke=\"#ececec\"");
+            self.text(x0 - 4.0, y + 3.0, &label(v), "end", "font-size=\"10\"");
+        }
+    }
+
+    /// The date axis along `y` from `x0` to `x1`: the base line, a tick at every
+    /// grid date of `axis` and its label below.
+    pub fn date_axis(&mut self, axis: &TimeAxis, x0: f64, x1: f64, y: f64) {
+        let ink = format!("stroke=\"{INK}\"");
+        self.line(x0, y, x1, y, &ink);
+        for (x, label, _) in axis.ticks() {
+            self.line(x, y, x, y + 4.0, &ink);
+            if !label.is_empty() {
+                self.text(x, y + 15.0, &label, "middle", "font-size=\"10\"");
+            }
+        }
+    }
+
     pub fn text(&mut self, x: f64, y: f64, s: &str, anchor: &str, style: &str) {
         self.body.push_str(&format!(
             "<text x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\" {style}>{}</text>\n",
