@@ -1253,23 +1253,10 @@ fn read_uses(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>) -> Vec<(S<String>, S<i64>)> {
 }
 
 fn read_impact(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>) -> RawImpact {
-    let probability = t.number(ctx, "probability");
-    if let Some(p) = &probability
-        && !(0.0..=1.0).contains(&p.v)
-    {
-        ctx.push(
-            Diagnostic::new(
-                Code::InvalidValue,
-                p.at,
-                format!("probability in {} must be between 0 and 1", t.what),
-            )
-            .label(format!("found {}", p.v))
-            .help("write 30 % as 0.3"),
-        );
-    }
+    let probability = t.probability(ctx, "probability");
     let cost = t.money(ctx, "cost");
     RawImpact {
-        probability: probability.filter(|p| (0.0..=1.0).contains(&p.v)),
+        probability,
         delay: estimate(ctx, t, "delay"),
         cost,
     }
@@ -1532,24 +1519,12 @@ fn read_report(ctx: &mut Ctx<'_>, t: &Tbl<'_, '_>) -> Option<RawReport> {
             let Some(id) = ft.required_string(ctx, "id", "id = \"m.ga\"") else {
                 continue;
             };
-            let probability = ft.number(ctx, "probability");
-            if let Some(p) = &probability
-                && !(0.0..=1.0).contains(&p.v)
-            {
-                ctx.push(
-                    Diagnostic::new(
-                        Code::InvalidValue,
-                        p.at,
-                        format!("probability in {} must be between 0 and 1", ft.what),
-                    )
-                    .label(format!("found {}", p.v)),
-                );
-            }
+            let probability = ft.probability(ctx, "probability");
             forecasts.push(RawForecastRecord {
                 id,
                 p50: ft.date(ctx, "p50"),
                 p80: ft.date(ctx, "p80"),
-                probability: probability.filter(|p| (0.0..=1.0).contains(&p.v)),
+                probability,
             });
         }
     }

@@ -190,6 +190,25 @@ impl<'t, 'i> Tbl<'t, 'i> {
         self.string(ctx, key)
     }
 
+    /// A probability: a number from 0 to 1. Anything else is reported and
+    /// read as absent.
+    pub fn probability(&self, ctx: &mut Ctx<'_>, key: &str) -> Option<S<f64>> {
+        let p = self.number(ctx, key)?;
+        if (0.0..=1.0).contains(&p.v) {
+            return Some(p);
+        }
+        ctx.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                p.at,
+                format!("{key} in {} must be between 0 and 1", self.what),
+            )
+            .label(format!("found {}", p.v))
+            .help("write 30 % as 0.3"),
+        );
+        None
+    }
+
     /// An integer or float as `f64`.
     pub fn number(&self, ctx: &mut Ctx<'_>, key: &str) -> Option<S<f64>> {
         let v = self.get(key)?;

@@ -128,24 +128,8 @@ impl<'a> Resolver<'a> {
             return None;
         };
         let start = pr.start.as_ref()?.v;
-        let check_date = |d: &S<NaiveDate>, diags: &mut Vec<Diagnostic>| -> bool {
-            let years = (d.v - start).num_days().abs() / 365;
-            if years > MAX_YEARS {
-                diags.push(
-                    Diagnostic::new(
-                        Code::InvalidValue,
-                        d.at,
-                        format!(
-                            "{} is more than {MAX_YEARS} years from the program start ({start})",
-                            d.v
-                        ),
-                    )
-                    .label("is the year right?"),
-                );
-                return false;
-            }
-            true
-        };
+        let check_date =
+            |d: &S<NaiveDate>, diags: &mut Vec<Diagnostic>| near_start(start, d, diags);
 
         // Calendars.
         let mut cal_names = Names::new("calendar");
