@@ -94,6 +94,7 @@ pub fn add_forecasts(
         latin_hypercube: false,
         mitigated: false,
         tornado: false,
+        level: None,
     };
     let (Ok(fo), Ok(fnew)) = (
         crate::forecasting::run(&old.program, &options, &|_| {}),

@@ -2,7 +2,9 @@
 
 use tiller_core::Program;
 use tiller_engine::Network;
-use tiller_engine::forecast::{Forecast, ForecastOptions};
+use tiller_engine::forecast::{Forecast, ForecastError, ForecastOptions};
+use tiller_engine::level::LevelOptions;
+use tiller_plan::Diagnostic;
 
 /// Default iterations when neither the command line nor `[forecast]` sets them.
 pub const DEFAULT_ITERATIONS: usize = 10_000;
@@ -24,6 +26,38 @@ pub fn options(
         latin_hypercube,
         mitigated,
         tornado,
+        level: None,
+    }
+}
+
+/// Leveling for a leveled forecast: the default search budget of `tiller schedule
+/// --level` and its seed (1), with no time limit, so the deterministic leveled
+/// schedule the iterations replay is the one `tiller schedule --level` shows.
+pub fn level_options(program: &Program) -> LevelOptions {
+    LevelOptions::for_program(program)
+}
+
+/// Why a forecast could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{} scheduling problem(s)", .0.len())]
+    Schedule(Vec<tiller_engine::ScheduleError>),
+    #[error(transparent)]
+    Forecast(#[from] ForecastError),
+}
+
+impl RunError {
+    /// The problems as plan diagnostics.
+    pub fn diagnostics(&self, program: &Program) -> Vec<Diagnostic> {
+        match self {
+            RunError::Schedule(errors) => errors
+                .iter()
+                .map(|e| crate::analysis::schedule_error(program, e))
+                .collect(),
+            RunError::Forecast(ForecastError::Level(e)) => {
+                vec![crate::leveling::level_error(program, e)]
+            }
+        }
     }
 }
 
@@ -32,11 +66,11 @@ pub fn run(
     program: &Program,
     options: &ForecastOptions,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Forecast, Vec<tiller_engine::ScheduleError>> {
-    let net = Network::build(program)?;
+) -> Result<Forecast, RunError> {
+    let net = Network::build(program).map_err(RunError::Schedule)?;
     Ok(tiller_engine::forecast::forecast(
         program, &net, options, progress,
-    ))
+    )?)
 }
 
 fn pct(p: Option<f64>) -> String {
@@ -75,9 +109,23 @@ pub fn table(program: &Program, f: &Forecast) -> String {
             "before mitigation"
         },
     );
+    if let Some(l) = &f.leveling {
+        out.push_str(&format!(
+            "Leveled in every iteration: the order and assignments of the leveled schedule \
+             ({} of {} schedules searched, seed {})\nDeterministic finish: leveled {}, \
+             resource-free {}\n\n",
+            l.schedules, l.max_schedules, l.seed, l.finish, l.resource_free_finish
+        ));
+    }
     out.push_str(&format!(
         "{:<28} {:<10}  {:<10}  {:<10}  {:<10}  {:<10}  {:>9}\n",
-        "MILESTONE", "CPM", "P50", "P80", "P95", "PROMISED", "ON TIME"
+        "MILESTONE",
+        if f.leveled { "LEVELED" } else { "CPM" },
+        "P50",
+        "P80",
+        "P95",
+        "PROMISED",
+        "ON TIME"
     ));
     for m in &f.milestones {
         out.push_str(&format!(
@@ -208,7 +256,7 @@ fn compare_one(
 ) -> Result<Comparison, ScenarioError> {
     let f = run(program, options, &|_| {}).map_err(|e| ScenarioError::Unschedulable {
         name: name.to_string(),
-        message: format!("{} scheduling problem(s)", e.len()),
+        message: e.to_string(),
     })?;
     let m = &f.milestones[milestone_index(&f, milestone)?];
     let cal = tiller_engine::calendars::Profiles::new(base).work_axis();
@@ -237,7 +285,7 @@ pub fn compare(
     };
     let base = run(program, &options, &|_| {}).map_err(|e| ScenarioError::Unschedulable {
         name: "base".to_string(),
-        message: format!("{} scheduling problem(s)", e.len()),
+        message: e.to_string(),
     })?;
     let base_p80 = base.milestones[milestone_index(&base, milestone)?].p80;
     let mut rows = vec![compare_one(
@@ -281,7 +329,7 @@ pub fn rank_levers(
     };
     let base = run(program, &options, &|_| {}).map_err(|e| ScenarioError::Unschedulable {
         name: "base".to_string(),
-        message: format!("{} scheduling problem(s)", e.len()),
+        message: e.to_string(),
     })?;
     let base_p80 = base.milestones[milestone_index(&base, milestone)?].p80;
     // Cutting scope is considered for the leaf tasks critical in at least a fifth of

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use tiller_app::{forecasting, workspace};
 use tiller_plan::Style;
+use tiller_report::calibration;
 
 use crate::{print_diagnostics, rejected, write_output};
 
@@ -34,9 +35,100 @@ pub struct ForecastArgs {
     /// Forecast the plan with this what-if scenario (`[scenario.NAME]`) applied.
     #[arg(long)]
     scenario: Option<String>,
+    /// Level resources in every iteration: the plan is leveled once (as by
+    /// `tiller schedule --level`) and every iteration replays that schedule's order.
+    #[arg(long)]
+    level: bool,
+    /// Calibrate the estimates first with this file (written by `tiller retro
+    /// --calibration-out`): per team, a bias on estimates and a factor on their spread.
+    #[arg(long, value_name = "FILE")]
+    calibration: Option<std::path::PathBuf>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// Reads a calibration file; a problem names the file and the line.
+fn load_calibration(path: &std::path::Path) -> anyhow::Result<calibration::Calibration> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read calibration file `{shown}`: {e}"))?;
+    calibration::parse(&text).map_err(|e| {
+        let (line, message) = locate(&text, &e);
+        anyhow::anyhow!("{shown}:{line}: invalid calibration file: {message}")
+    })
+}
+
+/// The line (1-based) a calibration error is on, and its message on one line.
+fn locate(text: &str, e: &calibration::CalibrationError) -> (usize, String) {
+    use calibration::CalibrationError as E;
+    // A table header's name without brackets, spaces or quotes: `[ team."web" ]`
+    // is `team.web`.
+    let header = |line: &str| -> Option<String> {
+        let t = line.trim();
+        let inner = t.strip_prefix('[')?.split(']').next()?;
+        Some(
+            inner
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '"')
+                .collect(),
+        )
+    };
+    let header_line = |table: &str| {
+        text.lines()
+            .position(|l| header(l).as_deref() == Some(table))
+            .map(|i| i + 1)
+    };
+    let key_line = |table: &str, key: &str| {
+        let from = header_line(table)?;
+        text.lines()
+            .enumerate()
+            .skip(from)
+            .take_while(|(_, l)| header(l).is_none())
+            .find(|(_, l)| {
+                l.trim()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map(|(i, _)| i + 1)
+            .or(Some(from))
+    };
+    match e {
+        E::Toml(message) => {
+            // The parser's message reads "TOML parse error at line N, column C", a
+            // picture of the line, then what is wrong.
+            let line = message
+                .split("at line ")
+                .nth(1)
+                .and_then(|rest| {
+                    rest.split(|c: char| !c.is_ascii_digit())
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                })
+                .unwrap_or(1);
+            let what = message
+                .lines()
+                .rev()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("not valid TOML");
+            (line, format!("not valid TOML: {what}"))
+        }
+        E::Value { table, key, .. } => (key_line(table, key).unwrap_or(1), e.to_string()),
+        E::UnknownKey { table, key } => (key_line(table, key).unwrap_or(1), e.to_string()),
+        E::UnknownTable(table) => {
+            let line = header_line(table)
+                .or_else(|| {
+                    // `team.x` that is not a table: the line naming it.
+                    let name = table.rsplit('.').next().unwrap_or(table);
+                    text.lines()
+                        .position(|l| l.trim_start().starts_with(name))
+                        .map(|i| i + 1)
+                })
+                .unwrap_or(1);
+            (line, e.to_string())
+        }
+    }
 }
 
 pub fn forecast(args: ForecastArgs, style: Style) -> anyhow::Result<ExitCode> {
@@ -46,11 +138,27 @@ pub fn forecast(args: ForecastArgs, style: Style) -> anyhow::Result<ExitCode> {
         Err(r) => return Ok(rejected(r, style)),
     };
     print_diagnostics(&a.warnings, &a.sources, style);
-    let program = match &args.scenario {
+    let mut program = match &args.scenario {
         Some(name) => forecasting::with_scenario(&a.program, name)?,
         None => a.program.clone(),
     };
-    let options = forecasting::options(
+    // Calibrated after the scenario, so a scenario's new estimates are calibrated too.
+    let calibrated = match &args.calibration {
+        Some(path) => {
+            let cal = load_calibration(path)?;
+            let applied = calibration::apply(&mut program, &cal);
+            if !applied.unknown_teams.is_empty() {
+                eprintln!(
+                    "warning: {}: no team {} in the plan; its factors are not used",
+                    path.display(),
+                    applied.unknown_teams.join(", ")
+                );
+            }
+            Some((path.display().to_string(), applied))
+        }
+        None => None,
+    };
+    let mut options = forecasting::options(
         &program,
         args.iterations,
         args.seed,
@@ -58,6 +166,9 @@ pub fn forecast(args: ForecastArgs, style: Style) -> anyhow::Result<ExitCode> {
         args.mitigated,
         !args.no_tornado,
     );
+    if args.level {
+        options.level = Some(forecasting::level_options(&program));
+    }
     // A progress bar on standard error, only for a person watching.
     let bar = (std::io::stderr().is_terminal() && options.iterations >= 2_000).then(|| {
         let b = indicatif::ProgressBar::new(options.iterations as u64);
@@ -74,12 +185,11 @@ pub fn forecast(args: ForecastArgs, style: Style) -> anyhow::Result<ExitCode> {
     };
     let f = match forecasting::run(&program, &options, &report) {
         Ok(f) => f,
-        Err(errors) => {
-            let diags: Vec<_> = errors
-                .iter()
-                .map(|e| tiller_app::analysis::schedule_error(&a.program, e))
-                .collect();
-            print_diagnostics(&diags, &a.sources, style);
+        Err(e) => {
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            print_diagnostics(&e.diagnostics(&program), &a.sources, style);
             return Ok(ExitCode::from(1));
         }
     };
@@ -92,6 +202,21 @@ pub fn forecast(args: ForecastArgs, style: Style) -> anyhow::Result<ExitCode> {
         s
     } else {
         let mut t = forecasting::table(&program, &f);
+        if let Some((path, applied)) = &calibrated {
+            let teams: Vec<String> = applied
+                .by_team
+                .iter()
+                .map(|(team, n)| format!("{team} {n}"))
+                .collect();
+            t = format!(
+                "Estimates calibrated with {path} (tasks re-estimated: {})\n{t}",
+                if teams.is_empty() {
+                    "none".to_string()
+                } else {
+                    teams.join(", ")
+                }
+            );
+        }
         if let Some(name) = &args.scenario {
             t = format!("Scenario `{name}`\n{t}");
         }
@@ -218,7 +343,9 @@ pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
             "Calibration backtest: {} synthetic programs of {} tasks, {} iterations each, \
              team correlation {}\nShare of programs finishing on or before the forecast date:\n  \
              P50 {:>5.1}%  (nominal 50)\n  P80 {:>5.1}%  (nominal 80)\n  P95 {:>5.1}%  (nominal 95)\n  \
-             critical-path date {:>5.1}%\nLargest gap from nominal: {:.1} points\n",
+             critical-path date {:>5.1}%\nLargest gap from nominal: {:.1} points\n\
+             With a finish on the forecast date counted as half (whole-day dates tie):\n  \
+             P50 {:>5.1}%  P80 {:>5.1}%  P95 {:>5.1}%  largest gap {:.1} points\n",
             c.programs,
             c.tasks_per_program,
             c.iterations,
@@ -227,7 +354,11 @@ pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
             c.p80 * 100.0,
             c.p95 * 100.0,
             c.deterministic * 100.0,
-            c.worst_gap_points()
+            c.worst_gap_points(),
+            c.p50_mid * 100.0,
+            c.p80_mid * 100.0,
+            c.p95_mid * 100.0,
+            c.worst_mid_gap_points()
         )
     };
     write_output(None, &text)?;

@@ -510,6 +510,152 @@ fn forecast_json_has_the_promised_fields_and_is_reproducible() {
 }
 
 #[test]
+fn leveled_forecasts_of_the_example_are_exactly_as_recorded() {
+    let root = "examples/checkout/program.toml";
+    let args = [
+        "forecast",
+        "--level",
+        "--json",
+        "--iterations",
+        "300",
+        "--seed",
+        "7",
+        root,
+    ];
+    let out = run(&repo(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_matches_file(
+        &fixtures().join("forecast/checkout.level.json"),
+        &text(&out.stdout),
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["leveled"], true);
+    // The deterministic dates are the leveled schedule's, as `schedule --level`
+    // gives them.
+    let schedule = run(&repo(), &["schedule", "--level", "--json", root]);
+    let s: serde_json::Value = serde_json::from_slice(&schedule.stdout).expect("JSON");
+    assert_eq!(doc["leveling"]["finish"], s["finish"]);
+    assert_eq!(
+        doc["leveling"]["resource_free_finish"],
+        s["resource_free_finish"]
+    );
+    assert_eq!(doc["milestones"][0]["deterministic"], s["finish"]);
+    assert!(!doc["tornado"].as_array().expect("tornado").is_empty());
+    // With a scenario, and as text: says it is leveled, with both finishes.
+    let table = run(
+        &repo(),
+        &[
+            "forecast",
+            "--level",
+            "--iterations",
+            "200",
+            "--scenario",
+            "early-pentest",
+            root,
+        ],
+    );
+    assert_eq!(table.status.code(), Some(0), "{}", text(&table.stderr));
+    let t = text(&table.stdout);
+    assert!(t.starts_with("Scenario `early-pentest`"), "{t}");
+    assert!(t.contains("Leveled in every iteration"), "{t}");
+    assert!(t.contains("Deterministic finish: leveled 2027-"), "{t}");
+    assert!(t.contains(", resource-free 2027-"), "{t}");
+    assert!(t.contains("LEVELED"), "{t}");
+}
+
+#[test]
+fn calibration_files_move_the_forecast_and_bad_ones_are_located() {
+    let dir = std::env::temp_dir().join(format!("tiller-calibration-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let root = repo().join("examples/checkout/program.toml");
+    let root = root.to_str().expect("UTF-8 path");
+    let slow = dir.join("slow.toml");
+    let mut cal = String::from("[calibration]\nsource = \"an earlier program\"\n");
+    for team in ["mobile", "payments", "platform", "qa", "security", "web"] {
+        cal.push_str(&format!("\n[team.{team}]\nbias = 1.2\nspread = 1.0\n"));
+    }
+    std::fs::write(&slow, cal).expect("write");
+    let forecast = |extra: &[&str]| {
+        let mut args = vec!["forecast", "--json", "--iterations", "500", "--no-tornado"];
+        args.extend_from_slice(extra);
+        args.push(root);
+        let out = run(&dir, &args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON")
+    };
+    let slow_path = slow.to_str().expect("UTF-8 path");
+    let plain = forecast(&[]);
+    let calibrated = forecast(&["--calibration", slow_path]);
+    let p50 = |d: &serde_json::Value| d["milestones"][0]["p50"].as_str().map(str::to_string);
+    // Estimates 20 % longer: a later program finish, and a higher cost.
+    assert!(
+        p50(&calibrated) > p50(&plain),
+        "{:?} vs {:?}",
+        p50(&calibrated),
+        p50(&plain)
+    );
+    assert!(calibrated["cost"]["p50"].as_f64() > plain["cost"]["p50"].as_f64());
+    // Leveled too, and the text says the estimates were calibrated.
+    let leveled = forecast(&["--calibration", slow_path, "--level"]);
+    assert!(p50(&leveled) > p50(&forecast(&["--level"])));
+    let out = run(
+        &dir,
+        &[
+            "forecast",
+            "--iterations",
+            "200",
+            "--calibration",
+            slow_path,
+            root,
+        ],
+    );
+    assert!(
+        text(&out.stdout).contains(&format!("Estimates calibrated with {slow_path}")),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // A bad value: the file and line of the key.
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[default]\nbias = 1.1\n\n[team.web]\nspread = 1.0\nbias = 9\n",
+    )
+    .expect("write");
+    let out = run(&dir, &["forecast", "--calibration", "bad.toml", root]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.toml:6:"), "{err}");
+    assert!(
+        err.contains("`bias` in `[team.web]` must be between"),
+        "{err}"
+    );
+    assert!(text(&out.stdout).is_empty());
+    // Not TOML: the line the parser stopped at.
+    std::fs::write(&bad, "[default]\nbias = 1.1\nspread = = 2\n").expect("write");
+    let out = run(&dir, &["forecast", "--calibration", "bad.toml", root]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.toml:3: invalid calibration file: not valid TOML"),
+        "{err}"
+    );
+    // An unknown key, and a missing file.
+    std::fs::write(&bad, "[default]\nbias = 1.1\nbiass = 2\n").expect("write");
+    let out = run(&dir, &["forecast", "--calibration", "bad.toml", root]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("bad.toml:3:"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&dir, &["forecast", "--calibration", "missing.toml", root]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read calibration file `missing.toml`"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn throughput_answers_when_and_how_many() {
     let plan = "examples/checkout/program.toml";
     let when = run(
@@ -625,6 +771,12 @@ fn the_backtest_reports_coverage_near_nominal() {
     assert!((f("p50") - 0.50).abs() < 0.15, "{c}");
     assert!((f("p80") - 0.80).abs() < 0.12, "{c}");
     assert!((f("p95") - 0.95).abs() < 0.08, "{c}");
+    // Ties on the forecast date count half in the mid-distribution coverage.
+    for level in ["p50", "p80", "p95"] {
+        let mid = f(&format!("{level}_mid"));
+        assert!(mid <= f(level) && mid > f(level) - 0.1, "{c}");
+    }
+    assert!((f("p50_mid") - 0.50).abs() < 0.15, "{c}");
     // The critical-path date ignores uncertainty and merge bias: met far less often.
     assert!(f("deterministic") < f("p50"), "{c}");
 }

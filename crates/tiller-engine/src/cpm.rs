@@ -376,6 +376,17 @@ impl Network {
                 }
             }
         }
+        // A risk on a summary delays its start node in a forecast, which must then
+        // hold up every child.
+        for risk in &program.risks {
+            for link in &risk.affects {
+                if let tiller_core::RaidLink::Task(t) = link
+                    && program.task(*t).kind == TaskKind::Summary
+                {
+                    needs[t.index()][0] = true;
+                }
+            }
+        }
         let rollup = rollup_order(program);
         for &t in rollup.iter().rev() {
             if let Some(parent) = program.task(t).parent {
@@ -569,11 +580,15 @@ impl Network {
             let mut ok = true;
             for link in self.links_in(v) {
                 let p = link.node as usize;
-                let from = if link.kind.from_finish() {
-                    ef[p]
-                } else {
-                    es[p]
-                };
+                // A summary's start node is zero-length (so its end is its start)
+                // unless a forecast draws a risk delay onto it: then its children
+                // wait for the delay to pass.
+                let from =
+                    if link.kind.from_finish() || self.nodes[p].role == NodeRole::SummaryStart {
+                        ef[p]
+                    } else {
+                        es[p]
+                    };
                 match axis.add_lag(from, link.lag()) {
                     Some(t) if link.kind.to_finish() => finish_bound = finish_bound.max(t),
                     Some(t) => start_bound = start_bound.max(t),

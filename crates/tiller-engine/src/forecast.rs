@@ -8,6 +8,13 @@
 //! meeting each promise, the cost distribution, each task's criticality, cruciality and
 //! schedule sensitivity, and a tornado of what each risk does to the P80.
 //!
+//! With leveling ([`ForecastOptions::level`]) the plan is leveled once and every
+//! iteration replays that schedule's priority order and assignments with its own draws
+//! ([`crate::level::Replay`]): one serial pass per iteration instead of a search, so a
+//! certain plan gives the deterministic leveled schedule in every iteration. A task's
+//! criticality is then its share of iterations on the resource-constrained critical
+//! chain (dependencies and the people and resources it waits for).
+//!
 //! Randomness is counter-based: every draw is a hash of (seed, iteration, stream,
 //! index), so an iteration's result does not depend on which thread runs it or in what
 //! order, and a re-run of one iteration (for the tornado) sees exactly the same draws.
@@ -32,6 +39,7 @@ use tiller_core::{
 use crate::calendars::FULL_DAY;
 use crate::cost::labour_per_day;
 use crate::cpm::{Network, NodeProgress, NodeRole, Times};
+use crate::level::{LevelError, LevelOptions, Replay, Session};
 use crate::profile::{DenseProfile, WorkCalendar};
 use crate::tick::{Tick, date_of, day_of, end_of};
 
@@ -46,6 +54,9 @@ pub struct ForecastOptions {
     pub mitigated: bool,
     /// Re-run the iterations each risk occurred in without it, for the tornado.
     pub tornado: bool,
+    /// Level resources in every iteration: the plan is leveled once with these
+    /// options and each iteration replays that schedule's priority order.
+    pub level: Option<LevelOptions>,
 }
 
 impl Default for ForecastOptions {
@@ -56,8 +67,22 @@ impl Default for ForecastOptions {
             latin_hypercube: false,
             mitigated: false,
             tornado: true,
+            level: None,
         }
     }
+}
+
+/// The deterministic leveled schedule behind a leveled forecast.
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelingSummary {
+    /// Its program finish.
+    pub finish: NaiveDate,
+    /// The resource-free (critical-path) finish, for comparison.
+    pub resource_free_finish: NaiveDate,
+    /// Schedules its search generated, of the budget.
+    pub schedules: u64,
+    pub max_schedules: u64,
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,7 +136,8 @@ pub struct CostForecast {
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskSensitivity {
     pub id: String,
-    /// Fraction of iterations in which the task was on the critical path.
+    /// Fraction of iterations in which the task was on the critical path (leveled:
+    /// on the resource-constrained critical chain).
     pub criticality: f64,
     /// Spearman rank correlation between the task's duration draw and the program
     /// finish.
@@ -138,6 +164,13 @@ pub struct Forecast {
     pub seed: u64,
     pub latin_hypercube: bool,
     pub mitigated: bool,
+    /// Resources were leveled in every iteration (`deterministic` dates are
+    /// then the leveled schedule's).
+    pub leveled: bool,
+    /// With leveling: the deterministic leveled schedule the iterations
+    /// replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leveling: Option<LevelingSummary>,
     pub distribution: String,
     pub correlation: f64,
     /// The program finish first, then every milestone in plan order.
@@ -499,6 +532,9 @@ struct Model<'n> {
     milestones: Vec<(TaskIdx, u32)>,
     /// Per task: the node counted for its criticality.
     task_node: Vec<Option<u32>>,
+    /// Per task: the node carrying its work (a summary's start node, which risk delays
+    /// hold up).
+    task_start: Vec<u32>,
     live: Vec<bool>,
 }
 
@@ -711,6 +747,7 @@ impl<'n> Model<'n> {
             real,
             milestones,
             task_node,
+            task_start: net.task_nodes.iter().map(|t| t.start).collect(),
             live: net.live_nodes(),
         }
     }
@@ -752,6 +789,70 @@ impl<'n> Model<'n> {
         ef: &mut [Tick],
         first_child: &mut [u32],
     ) -> Option<Outcome> {
+        let cost = self.sample(seed, i, lhs, n, without, reqs);
+        self.net
+            .forward(
+                &self.dense,
+                &self.axis,
+                reqs,
+                Some(&self.live),
+                es,
+                ef,
+                first_child,
+            )
+            .ok()?;
+        let finish = self.real.iter().map(|&v| ef[v as usize]).max().unwrap_or(0);
+        Some(Outcome {
+            finish,
+            milestones: self
+                .milestones
+                .iter()
+                .map(|&(_, v)| ef[v as usize])
+                .collect(),
+            cost,
+        })
+    }
+
+    /// One iteration leveled: the same draws as [`Model::iterate`], replayed in the
+    /// deterministic leveled schedule's priority order by `session`. `task_reqs` is
+    /// scratch (the work per task). `None` if the draws cannot be leveled.
+    #[allow(clippy::too_many_arguments)]
+    fn iterate_leveled(
+        &self,
+        seed: u64,
+        i: u64,
+        lhs: Option<&[Vec<u32>]>,
+        n: usize,
+        without: Option<usize>,
+        reqs: &mut Vec<i64>,
+        task_reqs: &mut Vec<i64>,
+        session: &mut Session<'_, '_>,
+    ) -> Option<Outcome> {
+        let cost = self.sample(seed, i, lhs, n, without, reqs);
+        task_reqs.clear();
+        task_reqs.extend(self.task_start.iter().map(|&v| reqs[v as usize]));
+        session.run(task_reqs).ok()?;
+        Some(Outcome {
+            finish: session.program_finish(),
+            milestones: self
+                .milestones
+                .iter()
+                .map(|&(t, _)| session.finish(t))
+                .collect(),
+            cost,
+        })
+    }
+
+    /// Draws iteration `i`'s work into `reqs` (per node) and returns its cost.
+    fn sample(
+        &self,
+        seed: u64,
+        i: u64,
+        lhs: Option<&[Vec<u32>]>,
+        n: usize,
+        without: Option<usize>,
+        reqs: &mut Vec<i64>,
+    ) -> f64 {
         reqs.clear();
         reqs.extend_from_slice(&self.base_req);
         for (d, draw) in self.draws.iter().enumerate() {
@@ -787,27 +888,7 @@ impl<'n> Model<'n> {
         for &v in &self.real {
             cost += self.cost_per_unit[v as usize] * reqs[v as usize] as f64;
         }
-        self.net
-            .forward(
-                &self.dense,
-                &self.axis,
-                reqs,
-                Some(&self.live),
-                es,
-                ef,
-                first_child,
-            )
-            .ok()?;
-        let finish = self.real.iter().map(|&v| ef[v as usize]).max().unwrap_or(0);
-        Some(Outcome {
-            finish,
-            milestones: self
-                .milestones
-                .iter()
-                .map(|&(_, v)| ef[v as usize])
-                .collect(),
-            cost,
-        })
+        cost
     }
 
     /// Marks the nodes on a driving chain into the program finish.
@@ -861,17 +942,68 @@ fn ranks(values: &[Tick]) -> Vec<f64> {
 
 const CHUNK: usize = 256;
 
+/// Why a forecast could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ForecastError {
+    /// The deterministic leveled schedule (whose order every iteration replays)
+    /// could not be found.
+    #[error("cannot level the plan: {0}")]
+    Level(#[from] LevelError),
+}
+
+/// Runs the iterations of one chunk: `one(i, marks)` runs iteration `i`, marks the
+/// nodes on its driving chain and returns its outcome. Returns the outcomes and how
+/// often each node was marked.
+fn run_chunk(
+    c: usize,
+    n: usize,
+    nodes: usize,
+    mut one: impl FnMut(u64, &mut [bool]) -> Option<Outcome>,
+) -> (Vec<Outcome>, Vec<u32>) {
+    let mut marks = vec![false; nodes];
+    let mut critical_counts = vec![0u32; nodes];
+    let mut outs = Vec::with_capacity(CHUNK);
+    for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+        let Some(out) = one(i as u64, &mut marks) else {
+            continue;
+        };
+        for (v, m) in marks.iter().enumerate() {
+            critical_counts[v] += u32::from(*m);
+        }
+        outs.push(out);
+    }
+    (outs, critical_counts)
+}
+
 /// Runs the simulation. `progress` is called with the number of iterations done.
+///
+/// With `options.level`, the plan is leveled once (the deterministic leveled
+/// schedule) and every iteration replays its priority order with the iteration's
+/// draws; that first leveling is the only step that can fail.
 pub fn forecast(
     program: &Program,
     net: &Network,
     options: &ForecastOptions,
     progress: &(dyn Fn(u64) + Sync),
-) -> Forecast {
+) -> Result<Forecast, ForecastError> {
     let model = Model::new(program, net, options);
     let n = options.iterations.max(1);
     let seed = options.seed;
     let nodes = net.nodes.len();
+
+    // Leveling: the iterations hand the replay each task's work in the network's
+    // units, so it is told the plan's own work in those units to scale from.
+    let replay = match &options.level {
+        Some(level) => {
+            let reference: Vec<i64> = model
+                .task_start
+                .iter()
+                .map(|&v| model.base_req[v as usize])
+                .collect();
+            Some(Replay::level(program, level, &reference)?)
+        }
+        None => None,
+    };
 
     // Latin hypercube: each draw gets a shuffled stratum per iteration.
     let lhs: Option<Vec<Vec<u32>>> = options.latin_hypercube.then(|| {
@@ -894,31 +1026,47 @@ pub fn forecast(
         .into_par_iter()
         .map(|c| {
             let mut reqs = Vec::with_capacity(nodes);
-            let mut es = vec![0; nodes];
-            let mut ef = vec![0; nodes];
-            let mut first = vec![u32::MAX; nodes];
-            let mut marks = vec![false; nodes];
-            let mut critical_counts = vec![0u32; nodes];
-            let mut outs = Vec::with_capacity(CHUNK);
-            for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                let Some(out) = model.iterate(
-                    seed, i as u64, lhs_ref, n, None, &mut reqs, &mut es, &mut ef, &mut first,
-                ) else {
-                    continue;
-                };
-                let t = Times {
-                    es: &es,
-                    ef: &ef,
-                    first_child: &first,
-                };
-                model.critical(&reqs, &t, out.finish, &mut marks);
-                for (v, m) in marks.iter().enumerate() {
-                    critical_counts[v] += u32::from(*m);
+            let (outs, counts) = match &replay {
+                None => {
+                    let mut es = vec![0; nodes];
+                    let mut ef = vec![0; nodes];
+                    let mut first = vec![u32::MAX; nodes];
+                    run_chunk(c, n, nodes, |i, marks| {
+                        let out = model.iterate(
+                            seed, i, lhs_ref, n, None, &mut reqs, &mut es, &mut ef, &mut first,
+                        )?;
+                        let t = Times {
+                            es: &es,
+                            ef: &ef,
+                            first_child: &first,
+                        };
+                        model.critical(&reqs, &t, out.finish, marks);
+                        Some(out)
+                    })
                 }
-                outs.push(out);
-            }
-            progress(done.fetch_add((outs.len()) as u64, Ordering::Relaxed) + outs.len() as u64);
-            (outs, critical_counts)
+                // One session per chunk: its cells and scratch memory are this
+                // worker's alone, and a chunk's results do not depend on the thread.
+                Some(replay) => replay.with_session(|session| {
+                    let mut task_reqs = Vec::with_capacity(model.task_start.len());
+                    run_chunk(c, n, nodes, |i, marks| {
+                        let out = model.iterate_leveled(
+                            seed,
+                            i,
+                            lhs_ref,
+                            n,
+                            None,
+                            &mut reqs,
+                            &mut task_reqs,
+                            session,
+                        )?;
+                        marks.iter_mut().for_each(|m| *m = false);
+                        session.critical(|t| marks[model.task_start[t.index()] as usize] = true);
+                        Some(out)
+                    })
+                }),
+            };
+            progress(done.fetch_add(outs.len() as u64, Ordering::Relaxed) + outs.len() as u64);
+            (outs, counts)
         })
         .collect();
     let mut outcomes = Vec::with_capacity(n);
@@ -932,6 +1080,7 @@ pub fn forecast(
     let runs = outcomes.len().max(1);
 
     let deterministic = net.schedule().ok();
+    let leveled = replay.as_ref().map(Replay::leveled);
     let origin = net.origin;
     let date = |t: Tick| date_of(origin, day_of(t)).unwrap_or(origin);
 
@@ -982,22 +1131,29 @@ pub fn forecast(
             }
         };
     let finishes: Vec<Tick> = outcomes.iter().map(|o| o.finish).collect();
+    // The deterministic dates: the leveled schedule's when leveling, else the
+    // critical-path schedule's.
+    let free_finish = deterministic.as_ref().map_or(0, |s| s.finish);
     let mut milestones = vec![summarise(
         "program",
         &program.name,
         finishes.clone(),
-        deterministic.as_ref().map_or(0, |s| s.finish),
+        leveled.map_or(free_finish, |l| l.finish),
         None,
     )];
     for (k, &(t, _)) in model.milestones.iter().enumerate() {
         let task = program.task(t);
+        let det = match leveled {
+            Some(l) => l.tasks[t.index()].finish,
+            None => deterministic
+                .as_ref()
+                .map_or(0, |s| s.times[t.index()].early_finish),
+        };
         milestones.push(summarise(
             &task.id,
             &task.name,
             outcomes.iter().map(|o| o.milestones[k]).collect(),
-            deterministic
-                .as_ref()
-                .map_or(0, |s| s.times[t.index()].early_finish),
+            det,
             task.promised.as_ref().map(|p| p.value),
         ));
     }
@@ -1149,28 +1305,49 @@ pub fn forecast(
                 .par_chunks(CHUNK)
                 .flat_map_iter(|chunk| {
                     let mut reqs = Vec::with_capacity(nodes);
-                    let mut es = vec![0; nodes];
-                    let mut ef = vec![0; nodes];
-                    let mut first = vec![u32::MAX; nodes];
-                    chunk
-                        .iter()
-                        .map(|&i| {
-                            (
-                                i,
-                                model.iterate(
-                                    seed,
-                                    i as u64,
-                                    lhs_ref,
-                                    n,
-                                    Some(r),
-                                    &mut reqs,
-                                    &mut es,
-                                    &mut ef,
-                                    &mut first,
-                                ),
-                            )
-                        })
-                        .collect::<Vec<_>>()
+                    match &replay {
+                        None => {
+                            let mut es = vec![0; nodes];
+                            let mut ef = vec![0; nodes];
+                            let mut first = vec![u32::MAX; nodes];
+                            chunk
+                                .iter()
+                                .map(|&i| {
+                                    let out = model.iterate(
+                                        seed,
+                                        i as u64,
+                                        lhs_ref,
+                                        n,
+                                        Some(r),
+                                        &mut reqs,
+                                        &mut es,
+                                        &mut ef,
+                                        &mut first,
+                                    );
+                                    (i, out)
+                                })
+                                .collect::<Vec<_>>()
+                        }
+                        Some(replay) => replay.with_session(|session| {
+                            let mut task_reqs = Vec::with_capacity(model.task_start.len());
+                            chunk
+                                .iter()
+                                .map(|&i| {
+                                    let out = model.iterate_leveled(
+                                        seed,
+                                        i as u64,
+                                        lhs_ref,
+                                        n,
+                                        Some(r),
+                                        &mut reqs,
+                                        &mut task_reqs,
+                                        session,
+                                    );
+                                    (i, out)
+                                })
+                                .collect::<Vec<_>>()
+                        }),
+                    }
                 })
                 .collect();
             let mut f = finishes.clone();
@@ -1203,18 +1380,27 @@ pub fn forecast(
         Distribution::Pert { shape } => format!("beta-PERT (shape {shape})"),
         Distribution::Triangular => "triangular".to_string(),
     };
-    Forecast {
+    let leveling = leveled.map(|l| LevelingSummary {
+        finish: date(l.finish),
+        resource_free_finish: date(free_finish),
+        schedules: l.search.schedules,
+        max_schedules: l.search.max_schedules,
+        seed: l.search.seed,
+    });
+    Ok(Forecast {
         iterations: n,
         seed,
         latin_hypercube: options.latin_hypercube,
         mitigated: options.mitigated,
+        leveled: leveling.is_some(),
+        leveling,
         distribution,
         correlation: program.forecast.correlation,
         milestones,
         cost,
         tasks,
         tornado,
-    }
+    })
 }
 
 /// Simulated weeks a team needs to finish `items` at its historical throughput,

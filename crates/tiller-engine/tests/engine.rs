@@ -862,7 +862,7 @@ use tiller_engine::forecast::{ForecastOptions, forecast, moments};
 
 fn run_forecast(p: &Program, options: &ForecastOptions) -> tiller_engine::forecast::Forecast {
     let net = Network::build(p).expect("schedules");
-    forecast(p, &net, options, &|_| {})
+    forecast(p, &net, options, &|_| {}).expect("forecasts")
 }
 
 fn opts(iterations: usize, seed: u64) -> ForecastOptions {
@@ -872,6 +872,7 @@ fn opts(iterations: usize, seed: u64) -> ForecastOptions {
         latin_hypercube: false,
         mitigated: false,
         tornado: false,
+        level: None,
     }
 }
 
@@ -993,6 +994,38 @@ fn a_risk_shifts_the_mean_by_its_probability_times_its_delay() {
     assert_eq!(f.tornado[0].risk, "R1");
     assert!((f.tornado[0].occurred - 0.3).abs() < 0.02);
     assert_eq!(f.tornado[0].p80_days, 10);
+}
+
+#[test]
+fn a_risk_on_a_workstream_holds_up_all_its_work() {
+    // Two people, so leveling changes nothing and both passes must agree.
+    let base = "[program]\nname = \"risk\"\nstart = 2027-01-04\n\
+        [calendar.default]\nworkweek = [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\",\"sat\",\"sun\"]\n\
+        [person.ann]\n[person.bob]\n\
+        [[task]]\nid = \"ws\"\nname = \"Workstream\"\n\
+        [[task]]\nid = \"a\"\nparent = \"ws\"\nduration = \"10d\"\nassignee = \"ann\"\n\
+        [[task]]\nid = \"b\"\nparent = \"ws\"\nduration = \"4d\"\nassignee = \"bob\"\n\
+        [[task]]\nid = \"c\"\nduration = \"3d\"\nassignee = \"bob\"\n\
+        [[milestone]]\nid = \"m\"\nafter = [\"ws\", \"c\"]\n";
+    let with_risk = format!(
+        "{base}[[risk]]\nid = \"R1\"\ntitle = \"late start\"\nprobability = 1.0\ndelay = \"5d\"\naffects = [\"ws\"]\n"
+    );
+    // Without the risk the workstream ends after its 10-day task; with a certain
+    // five-day delay on the workstream, every iteration ends five days later.
+    let p = plan(&with_risk);
+    let deterministic = plan(base);
+    for level in [false, true] {
+        let mut o = opts(200, 3);
+        if level {
+            o.level = Some(tiller_engine::level::LevelOptions::for_program(&p));
+        }
+        let f = run_forecast(&p, &o);
+        let m = f.milestones.iter().find(|m| m.id == "m").expect("m");
+        let plain = run_forecast(&deterministic, &o);
+        let before = plain.milestones.iter().find(|m| m.id == "m").expect("m");
+        assert_eq!(before.p50, day(9), "leveled: {level}");
+        assert_eq!((m.p10, m.p95), (day(14), day(14)), "leveled: {level}");
+    }
 }
 
 #[test]

@@ -45,6 +45,9 @@
 //!   as late as possible before a deadline. Availability is kept in flat
 //!   per-resource arrays, so a generation pass allocates nothing; window
 //!   checks scan from the far end and jump past the last conflict.
+//!   [`ListDecoder`] decodes one fixed list again and again (e.g. once per
+//!   Monte Carlo iteration, with that iteration's durations), reusing the
+//!   scheme's scratch memory.
 //! - **Priority rules** ([`PriorityRule`]): LFT, LST, MTS, GRPW, minimum
 //!   slack and random (Kolisch 1996), plus regret-based biased random
 //!   sampling (Kolisch & Drexl 1996).
@@ -110,6 +113,7 @@
 //!   RCPSP: A technique that pays. EJOR 165, 375-386.
 
 pub mod bench;
+mod decoder;
 mod explain;
 mod ga;
 mod instance;
@@ -121,6 +125,7 @@ mod scheduler;
 mod sgs;
 mod solve;
 
+pub use decoder::ListDecoder;
 pub use explain::{Reason, explain};
 pub use instance::{
     Activity, Instance, InstanceError, MAX_TIME, Precedence, PrecedenceKind, Resource,

@@ -22,6 +22,7 @@
 mod explain;
 mod load;
 mod model;
+mod replay;
 mod verify;
 
 #[cfg(test)]
@@ -36,6 +37,7 @@ use tiller_rcpsp::{Placement, Scheduler, Search, SolveError, SolveOptions};
 pub use explain::Delay;
 pub use load::{LoadHolder, LoadReport, LoadRow, OverAllocation, WeekLoad};
 pub use model::{Holder, MAX_TEAM_MODES, ModelError, PlanModel, team_choices};
+pub use replay::{Replay, Sampled, Session};
 /// The resource-constrained scheduling kernel leveling runs on (for its
 /// PSPLIB reader and benchmark driver).
 pub use tiller_rcpsp as kernel;
@@ -216,13 +218,17 @@ impl Leveled {
 
 /// Levels a program with the kernel's search ([`Search`]).
 pub fn level(program: &Program, options: &LevelOptions) -> Result<Leveled, LevelError> {
-    let search = Search(SolveOptions {
+    level_with(program, &search_of(options), options)
+}
+
+/// The kernel's search with the budget and seed of `options`.
+fn search_of(options: &LevelOptions) -> Search {
+    Search(SolveOptions {
         max_schedules: options.max_schedules,
         time_limit: options.time_limit,
         seed: options.seed,
         strategy: options.strategy,
-    });
-    level_with(program, &search, options)
+    })
 }
 
 /// Levels a program with any scheduler.
@@ -232,13 +238,23 @@ pub fn level_with<S: Scheduler>(
     options: &LevelOptions,
 ) -> Result<Leveled, LevelError> {
     let model = PlanModel::build(program, false)?;
-    let placement = scheduler.run(&model).map_err(|e| match e {
+    level_on(program, &model, scheduler, options)
+}
+
+/// Levels a program whose model is built.
+fn level_on<S: Scheduler>(
+    program: &Program,
+    model: &PlanModel<'_>,
+    scheduler: &S,
+    options: &LevelOptions,
+) -> Result<Leveled, LevelError> {
+    let placement = scheduler.run(model).map_err(|e| match e {
         SolveError::Unschedulable { activity } => {
             let task = model.nodes[activity].task;
             LevelError::Unschedulable { task }
         }
     })?;
-    finish_up(program, &model, placement, options)
+    finish_up(program, model, placement, options)
 }
 
 /// The resource-free schedule through the leveling model (every task on

@@ -34,7 +34,7 @@ use tiller_rcpsp::{Bound, Model, PriorityBasis};
 
 use crate::calendars::{FULL_DAY, ProfileKey, Profiles};
 use crate::cpm::{MAX_DAYS, NodeRole, work_req};
-use crate::profile::{Day, Profile};
+use crate::profile::{Day, Profile, WorkCalendar};
 use crate::tick::{Occupancy, Tick, WorkAxis, day_of, end_of, start_of};
 
 /// Team choices beyond this many combinations are thinned to rotations of
@@ -593,18 +593,13 @@ impl<'p> PlanModel<'p> {
         &self.modes[self.nodes[v].modes.start as usize + m]
     }
 
-    pub(crate) fn occupancy(&self, v: usize, profile: u32) -> Occupancy<'_> {
-        Occupancy {
-            profile: &self.profiles[profile as usize],
-            req: self.nodes[v].req,
-        }
-    }
-
     /// The time a link leaves from: a predecessor's finish, or its start
     /// (the actual start of work in progress).
     pub(crate) fn link_from(&self, link: &Link, start: &[i32], finish: &[i32]) -> Tick {
         let p = link.node as usize;
-        if link.kind.from_finish() {
+        // A summary's start node is zero-length unless a forecast draws a risk
+        // delay onto it: then its children wait for the delay to pass.
+        if link.kind.from_finish() || self.nodes[p].role == NodeRole::SummaryStart {
             Tick::from(finish[p])
         } else {
             self.shown_start(p, Tick::from(start[p]))
@@ -629,6 +624,19 @@ impl<'p> PlanModel<'p> {
         finish: &[i32],
         only: Option<usize>,
     ) -> (Tick, Tick) {
+        self.raw_bound_on(&self.axis(), v, start, finish, only)
+    }
+
+    /// [`PlanModel::raw_bound`] with lags counted on `axis`, any form of the
+    /// program calendar's axis (a tabulated one for repeated replays).
+    pub(crate) fn raw_bound_on<P: WorkCalendar>(
+        &self,
+        axis: &WorkAxis<'_, P>,
+        v: usize,
+        start: &[i32],
+        finish: &[i32],
+        only: Option<usize>,
+    ) -> (Tick, Tick) {
         let node = &self.nodes[v];
         let mut sb = node.release;
         let mut fb = Tick::MIN;
@@ -637,7 +645,7 @@ impl<'p> PlanModel<'p> {
                 continue;
             }
             let from = self.link_from(link, start, finish);
-            match self.axis().add_lag(from, link.lag) {
+            match axis.add_lag(from, link.lag) {
                 Some(t) if link.kind.to_finish() => fb = fb.max(t),
                 Some(t) => sb = sb.max(t),
                 None => sb = TOO_FAR,
@@ -661,13 +669,42 @@ impl<'p> PlanModel<'p> {
         sb: Tick,
         fb: Tick,
     ) -> Option<(Tick, Tick)> {
+        self.earliest_req(v, self.nodes[v].req, profile, sb, fb)
+    }
+
+    /// [`PlanModel::earliest_on`] with `req` units of work instead of the
+    /// node's own (fixed times of finished work stay fixed).
+    pub(crate) fn earliest_req(
+        &self,
+        v: usize,
+        req: i64,
+        profile: u32,
+        sb: Tick,
+        fb: Tick,
+    ) -> Option<(Tick, Tick)> {
+        self.earliest_in(v, req, &self.profiles[profile as usize], sb, fb)
+    }
+
+    /// [`PlanModel::earliest_req`] on any form of the profile (a tabulated one for
+    /// repeated replays; the answers are the same).
+    pub(crate) fn earliest_in<P: WorkCalendar>(
+        &self,
+        v: usize,
+        req: i64,
+        calendar: &P,
+        sb: Tick,
+        fb: Tick,
+    ) -> Option<(Tick, Tick)> {
         let node = &self.nodes[v];
         match node.progress {
             Progress::Fixed { start, finish } => return Some((start, finish)),
             _ if node.role == NodeRole::SummaryFirst => return Some((sb, sb)),
             _ => {}
         }
-        let occ = self.occupancy(v, profile);
+        let occ = Occupancy {
+            profile: calendar,
+            req,
+        };
         let mut s = occ.start_after(sb)?;
         if fb != Tick::MIN {
             s = s.max(occ.start_for_finish_after(fb)?);
@@ -685,6 +722,30 @@ impl<'p> PlanModel<'p> {
         sb: Tick,
         fb: Tick,
     ) -> Option<(Tick, Tick)> {
+        self.latest_req(v, self.nodes[v].req, profile, sb, fb)
+    }
+
+    /// [`PlanModel::latest_on`] with `req` units of work.
+    pub(crate) fn latest_req(
+        &self,
+        v: usize,
+        req: i64,
+        profile: u32,
+        sb: Tick,
+        fb: Tick,
+    ) -> Option<(Tick, Tick)> {
+        self.latest_in(v, req, &self.profiles[profile as usize], sb, fb)
+    }
+
+    /// [`PlanModel::latest_req`] on any form of the profile.
+    pub(crate) fn latest_in<P: WorkCalendar>(
+        &self,
+        v: usize,
+        req: i64,
+        calendar: &P,
+        sb: Tick,
+        fb: Tick,
+    ) -> Option<(Tick, Tick)> {
         let node = &self.nodes[v];
         match node.progress {
             Progress::Fixed { start, finish } => return Some((start, finish)),
@@ -694,7 +755,10 @@ impl<'p> PlanModel<'p> {
             }
             _ => {}
         }
-        let occ = self.occupancy(v, profile);
+        let occ = Occupancy {
+            profile: calendar,
+            req,
+        };
         let mut s = occ.start_for_finish_before(fb)?;
         if sb != Tick::MAX {
             s = s.min(occ.start_before(sb)?);
@@ -770,6 +834,17 @@ impl<'p> PlanModel<'p> {
     }
 
     fn bound_forward(&self, v: usize, start: &[i32], finish: &[i32]) -> Bound {
+        self.bound_forward_on(&self.axis(), v, start, finish)
+    }
+
+    /// [`Model::forward_bound`] with lags counted on `axis`.
+    pub(crate) fn bound_forward_on<P: WorkCalendar>(
+        &self,
+        axis: &WorkAxis<'_, P>,
+        v: usize,
+        start: &[i32],
+        finish: &[i32],
+    ) -> Bound {
         if self.nodes[v].role == NodeRole::SummaryFirst {
             let t = self
                 .links_in(v)
@@ -782,7 +857,7 @@ impl<'p> PlanModel<'p> {
                 finish: i32::MIN,
             };
         }
-        let (sb, fb) = self.raw_bound(v, start, finish, None);
+        let (sb, fb) = self.raw_bound_on(axis, v, start, finish, None);
         Bound {
             start: to_i32(sb),
             finish: if fb == Tick::MIN {
@@ -870,10 +945,82 @@ impl<'p> PlanModel<'p> {
     /// The working days `[first, last]` of an activity from `start` to
     /// `finish` (empty for zero-length ones).
     pub(crate) fn day_span(&self, v: usize, start: Tick, finish: Tick) -> Option<(Day, Day)> {
-        if self.nodes[v].req == 0 {
+        Self::span_of(self.nodes[v].req, start, finish)
+    }
+
+    /// The working days of an activity with `req` units of work.
+    pub(crate) fn span_of(req: i64, start: Tick, finish: Tick) -> Option<(Day, Day)> {
+        if req == 0 {
             return None;
         }
         Some((day_of(start), day_of(finish)))
+    }
+
+    /// [`Model::earliest`] with `req` units of work for `j`.
+    pub(crate) fn earliest_bound(
+        &self,
+        j: usize,
+        mode: usize,
+        req: i64,
+        b: Bound,
+    ) -> Option<(i32, i32)> {
+        let prof = self.mode(j, mode).profile;
+        self.earliest_bound_in(j, req, &self.profiles[prof as usize], b)
+    }
+
+    /// [`PlanModel::earliest_bound`] on `calendar`, the form of the mode's profile
+    /// the caller holds.
+    pub(crate) fn earliest_bound_in<P: WorkCalendar>(
+        &self,
+        j: usize,
+        req: i64,
+        calendar: &P,
+        b: Bound,
+    ) -> Option<(i32, i32)> {
+        let fb = if b.finish == i32::MIN {
+            Tick::MIN
+        } else {
+            Tick::from(b.finish)
+        };
+        self.earliest_in(j, req, calendar, Tick::from(b.start), fb)
+            .map(|(s, f)| (to_i32(s), to_i32(f)))
+    }
+
+    /// [`Model::latest`] with `req` units of work for `j`.
+    pub(crate) fn latest_bound(
+        &self,
+        j: usize,
+        mode: usize,
+        req: i64,
+        b: Bound,
+    ) -> Option<(i32, i32)> {
+        let prof = self.mode(j, mode).profile;
+        self.latest_bound_in(j, req, &self.profiles[prof as usize], b)
+    }
+
+    /// [`PlanModel::latest_bound`] on `calendar`.
+    pub(crate) fn latest_bound_in<P: WorkCalendar>(
+        &self,
+        j: usize,
+        req: i64,
+        calendar: &P,
+        b: Bound,
+    ) -> Option<(i32, i32)> {
+        let sb = if b.start == i32::MAX {
+            Tick::MAX
+        } else {
+            Tick::from(b.start)
+        };
+        self.latest_in(j, req, calendar, sb, Tick::from(b.finish))
+            .map(|(s, f)| (to_i32(s), to_i32(f)))
+    }
+
+    /// [`Model::slots`] of an activity with `req` units of work.
+    pub(crate) fn slots_of(req: i64, start: i32, finish: i32) -> (usize, usize) {
+        match Self::span_of(req, Tick::from(start), Tick::from(finish)) {
+            Some((a, b)) if a >= 0 => (a as usize, (b + 1).max(a) as usize),
+            _ => (0, 0),
+        }
     }
 
     /// Whether the model ignores resources (the resource-free schedule).
@@ -988,33 +1135,16 @@ impl Model for PlanModel<'_> {
         self.bound_forward(j, start, finish)
     }
     fn earliest(&self, j: usize, mode: usize, b: Bound) -> Option<(i32, i32)> {
-        let prof = self.mode(j, mode).profile;
-        let fb = if b.finish == i32::MIN {
-            Tick::MIN
-        } else {
-            Tick::from(b.finish)
-        };
-        self.earliest_on(j, prof, Tick::from(b.start), fb)
-            .map(|(s, f)| (to_i32(s), to_i32(f)))
+        self.earliest_bound(j, mode, self.nodes[j].req, b)
     }
     fn backward_bound(&self, j: usize, start: &[i32], finish: &[i32], deadline: i32) -> Bound {
         self.bound_backward(j, start, finish, deadline)
     }
     fn latest(&self, j: usize, mode: usize, b: Bound) -> Option<(i32, i32)> {
-        let prof = self.mode(j, mode).profile;
-        let sb = if b.start == i32::MAX {
-            Tick::MAX
-        } else {
-            Tick::from(b.start)
-        };
-        self.latest_on(j, prof, sb, Tick::from(b.finish))
-            .map(|(s, f)| (to_i32(s), to_i32(f)))
+        self.latest_bound(j, mode, self.nodes[j].req, b)
     }
     fn slots(&self, j: usize, _mode: usize, start: i32, finish: i32) -> (usize, usize) {
-        match self.day_span(j, Tick::from(start), Tick::from(finish)) {
-            Some((a, b)) if a >= 0 => (a as usize, (b + 1).max(a) as usize),
-            _ => (0, 0),
-        }
+        Self::slots_of(self.nodes[j].req, start, finish)
     }
     fn uses(&self, j: usize, mode: usize, slot: usize) -> bool {
         self.works(j, mode, slot as Day)

@@ -756,3 +756,263 @@ fn random_programs_are_mostly_valid() {
         .count();
     assert!(valid >= 30, "only {valid} of 40 random programs are valid");
 }
+
+// ------------------------------------------------------------------
+// Replays of the leveled order (forecasting with leveling).
+
+/// Replaying the leveled order with the plan's own work gives the
+/// leveled schedule back, task by task.
+fn assert_replay_reproduces(program: &Program, options: &LevelOptions) {
+    let replay = Replay::level(program, options, &[]).expect("levels");
+    let l = replay.leveled();
+    replay.with_session(|s| {
+        s.run(&[]).expect("replays");
+        for (i, t) in program.tasks.iter().enumerate() {
+            let idx = TaskIdx(i as u32);
+            if t.kind == tiller_core::TaskKind::Summary {
+                continue;
+            }
+            assert_eq!(
+                (s.start(idx), s.finish(idx)),
+                (l.tasks[i].start, l.tasks[i].finish),
+                "{}",
+                t.id
+            );
+        }
+        assert_eq!(s.program_finish(), l.finish);
+    });
+}
+
+#[test]
+fn replaying_the_leveled_order_gives_the_leveled_schedule_back() {
+    let program = checkout();
+    assert_replay_reproduces(&program, &LevelOptions::for_program(&program));
+    assert_replay_reproduces(&program, &opts(50, 3));
+    for seed in 1..=4 {
+        let program = generated(120, 8, seed);
+        assert_replay_reproduces(&program, &opts(200, seed));
+    }
+    // Calendars, time off, part time, shared resources, team choices,
+    // progress: whatever the search found.
+    let mut replayed = 0;
+    for seed in 0..40 {
+        let loaded = tiller_plan::load_str("random.toml", &random_program(seed), &[]);
+        if loaded.has_errors() {
+            continue;
+        }
+        let Some(program) = loaded.program else {
+            continue;
+        };
+        if crate::schedule(&program).is_err() || level(&program, &opts(1, 1)).is_err() {
+            continue;
+        }
+        assert_replay_reproduces(&program, &opts(1, 1));
+        assert_replay_reproduces(&program, &opts(100, seed));
+        replayed += 1;
+    }
+    assert!(replayed >= 20, "only {replayed} random programs replayed");
+}
+
+// ------------------------------------------------------------------
+// Leveled forecasts.
+
+use crate::forecast::{Forecast, ForecastOptions, forecast};
+
+fn forecast_of(program: &Program, iterations: usize, level: Option<LevelOptions>) -> Forecast {
+    let net = crate::Network::build(program).expect("schedules");
+    let options = ForecastOptions {
+        iterations,
+        seed: 3,
+        latin_hypercube: false,
+        mitigated: false,
+        tornado: false,
+        level,
+    };
+    forecast(program, &net, &options, &|_| {}).expect("forecasts")
+}
+
+/// The program with every estimate certain (backlogs at their mean duration) and
+/// every risk closed: a forecast of it has no variance.
+fn certain(program: &Program) -> Program {
+    let mut p = program.clone();
+    for t in &mut p.tasks {
+        t.work = match t.work.take() {
+            Some(tiller_core::Work::Effort(e)) => Some(tiller_core::Work::Effort(
+                tiller_core::Estimate::exact(e.likely),
+            )),
+            Some(tiller_core::Work::Duration(e)) => Some(tiller_core::Work::Duration(
+                tiller_core::Estimate::exact(e.likely),
+            )),
+            Some(tiller_core::Work::Items { duration, .. }) => Some(tiller_core::Work::Duration(
+                tiller_core::Estimate::exact(duration.likely),
+            )),
+            None => None,
+        };
+    }
+    for r in &mut p.risks {
+        r.status = tiller_core::RiskStatus::Closed;
+    }
+    p
+}
+
+/// Without variance every iteration is the deterministic leveled schedule: each
+/// milestone's histogram is one bin at its leveled date.
+fn assert_every_iteration_is_the_leveled_schedule(program: &Program, level: LevelOptions) {
+    let leveled = level_fn(program, &level);
+    let f = forecast_of(program, 300, Some(level));
+    assert!(f.leveled);
+    let summary = f.leveling.as_ref().expect("leveling summary");
+    assert_eq!(summary.finish, leveled.date(leveled.finish));
+    assert_eq!(
+        summary.resource_free_finish,
+        leveled.date(leveled.free_finish)
+    );
+    for m in &f.milestones {
+        let expected = if m.id == "program" {
+            leveled.date(leveled.finish)
+        } else {
+            leveled.date(leveled.tasks[task(program, &m.id).index()].finish)
+        };
+        assert_eq!(m.deterministic, expected, "{}", m.id);
+        assert_eq!(m.histogram.len(), 1, "{}: {:?}", m.id, m.histogram);
+        assert_eq!(
+            (m.histogram[0].date, m.histogram[0].count),
+            (expected, 300),
+            "{}",
+            m.id
+        );
+    }
+}
+
+fn level_fn(program: &Program, options: &LevelOptions) -> Leveled {
+    level(program, options).expect("levels")
+}
+
+#[test]
+fn a_certain_leveled_forecast_is_the_leveled_schedule_in_every_iteration() {
+    let program = certain(&checkout());
+    assert_every_iteration_is_the_leveled_schedule(&program, LevelOptions::for_program(&program));
+    for seed in 1..=3 {
+        let program = certain(&generated(150, 8, seed));
+        assert_every_iteration_is_the_leveled_schedule(&program, opts(100, seed));
+    }
+}
+
+/// One person, three uncertain tasks that could run in parallel, then a milestone;
+/// a risk delays the first task.
+const CONTENDED: &str = r#"
+[program]
+name = "contended"
+start = 2027-01-04
+
+[calendar.default]
+workweek = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+[person.ann]
+
+[[task]]
+id = "a"
+effort = "3d/5d/9d"
+assignees = ["ann"]
+
+[[task]]
+id = "b"
+effort = "4d/5d/8d"
+assignees = ["ann"]
+
+[[task]]
+id = "c"
+effort = "2d/5d/10d"
+assignees = ["ann"]
+
+[[milestone]]
+id = "done"
+after = ["a", "b", "c"]
+
+[[risk]]
+id = "R-1"
+title = "Rework"
+probability = 0.5
+delay = "5d"
+affects = ["a"]
+"#;
+
+#[test]
+fn leveling_in_every_iteration_moves_the_forecast_later_where_people_are_shared() {
+    let program = plan(CONTENDED);
+    let level = LevelOptions::for_program(&program);
+    let free = forecast_of(&program, 2_000, None);
+    let leveled = forecast_of(&program, 2_000, Some(level.clone()));
+    let (f, l) = (&free.milestones[0], &leveled.milestones[0]);
+    // Resource-free the three tasks overlap; leveled, Ann does them one after the
+    // other: about three times as long.
+    assert!(l.p50 > f.p50, "leveled P50 {} vs {}", l.p50, f.p50);
+    assert!((l.p50 - f.p50).num_days() >= 8, "{} vs {}", l.p50, f.p50);
+    assert!(l.p10 > l.deterministic - chrono::Duration::days(6));
+    // Certain estimates: the leveled P50 is exactly the deterministic leveled
+    // finish, later than the resource-free one.
+    let certain = certain(&program);
+    let c = forecast_of(&certain, 500, Some(level));
+    let summary = c.leveling.as_ref().expect("summary");
+    assert_eq!(c.milestones[0].p50, summary.finish);
+    assert_eq!(
+        summary.finish - summary.resource_free_finish,
+        chrono::Duration::days(10)
+    );
+    // Criticality follows the person: every task holds Ann in every iteration,
+    // so every one is on the chain; resource-free, only the longest is.
+    for t in &leveled.tasks {
+        assert_eq!(t.criticality, 1.0, "{}", t.id);
+    }
+    let free_total: f64 = free.tasks.iter().map(|t| t.criticality).sum();
+    assert!(free_total < 1.5, "{free_total}");
+}
+
+#[test]
+fn the_tornado_runs_leveled_too() {
+    let program = plan(CONTENDED);
+    let net = crate::Network::build(&program).expect("schedules");
+    let mut options = ForecastOptions {
+        iterations: 1_000,
+        seed: 5,
+        tornado: true,
+        level: Some(LevelOptions::for_program(&program)),
+        ..ForecastOptions::default()
+    };
+    let leveled = forecast(&program, &net, &options, &|_| {}).expect("forecasts");
+    options.level = None;
+    let free = forecast(&program, &net, &options, &|_| {}).expect("forecasts");
+    // Leveled, the risk's five days always reach the finish (Ann does everything);
+    // resource-free, `a` is often not the longest task and they are partly absorbed.
+    assert_eq!(leveled.tornado.len(), 1);
+    let (l, f) = (leveled.tornado[0].p80_days, free.tornado[0].p80_days);
+    assert!(l >= 3 && l > f, "leveled {l}, resource-free {f}");
+}
+
+#[test]
+fn leveled_forecasts_are_identical_whatever_the_thread_count() {
+    let mut program = checkout();
+    program.forecast.correlation = 0.4;
+    let net = crate::Network::build(&program).expect("schedules");
+    let options = ForecastOptions {
+        iterations: 700,
+        seed: 11,
+        latin_hypercube: true,
+        mitigated: false,
+        tornado: true,
+        level: Some(LevelOptions::for_program(&program)),
+    };
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            let f = forecast(&program, &net, &options, &|_| {}).expect("forecasts");
+            serde_json::to_string(&f).expect("json")
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert!(one.contains("\"leveled\":true"));
+}
