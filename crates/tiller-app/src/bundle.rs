@@ -521,6 +521,122 @@ pub fn merge(
     Ok(out)
 }
 
+/// A small plan that checks one record the way the whole plan would: the program's
+/// settings that the plan reader uses to read a record (start, currency, status date,
+/// the default calendar's hours per day and working week), a stub for every task,
+/// milestone, person and RAID entry the record names (any string value of the record
+/// that is such an id), and the record itself.
+///
+/// Reading it gives the record's own problems (values, dates, kinds, references) in
+/// the time it takes to read a few lines, whatever the size of the plan. It does not
+/// see what only the whole plan shows (the schedule, entries that name this one): a
+/// caller that needs those checks them separately. `raid` lists the RAID ids in force
+/// (files and records) with their kinds; the record's own id is not stubbed, since the
+/// record takes its place.
+pub fn probe_plan(
+    program: &Program,
+    raid: &BTreeMap<String, RecordKind>,
+    record: &Record,
+) -> Result<String, String> {
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    fn strings<'a>(v: &'a Value, out: &mut BTreeSet<&'a str>, depth: usize) {
+        if depth > 8 {
+            return;
+        }
+        match v {
+            Value::String(s) => {
+                out.insert(s.as_str());
+            }
+            Value::Array(items) => items.iter().for_each(|i| strings(i, out, depth + 1)),
+            Value::Object(map) => map.values().for_each(|i| strings(i, out, depth + 1)),
+            _ => {}
+        }
+    }
+    for v in record.body.values() {
+        strings(v, &mut names, 0);
+    }
+    let own_id = if record.kind.is_raid() {
+        record.body.get("id").and_then(Value::as_str)
+    } else {
+        None
+    };
+    let q = tiller_plan::write::quoted;
+    let mut out = String::with_capacity(1024);
+    let _ = writeln!(
+        out,
+        "[program]\nname = \"record check\"\nstart = {}\ncurrency = {}",
+        program.start,
+        q(&program.currency)
+    );
+    if let Some(d) = program.status_date {
+        let _ = writeln!(out, "status_date = {d}");
+    }
+    if let Some(cal) = program.calendars.get(program.default_calendar.index()) {
+        const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let week: Vec<String> = DAYS
+            .iter()
+            .zip(cal.workweek.0)
+            .filter(|(_, on)| *on)
+            .map(|(d, _)| format!("\"{d}\""))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n[calendar.default]\nworkweek = [{}]\nhours_per_day = {:?}",
+            week.join(", "),
+            cal.hours_per_day
+        );
+    }
+    let mut child = 0usize;
+    for t in &program.tasks {
+        if !names.contains(t.id.as_str()) {
+            continue;
+        }
+        match t.kind {
+            tiller_core::TaskKind::Milestone => {
+                let _ = writeln!(out, "\n[[milestone]]\nid = {}", q(&t.id));
+            }
+            tiller_core::TaskKind::Leaf => {
+                let _ = writeln!(out, "\n[[task]]\nid = {}\neffort = \"1d\"", q(&t.id));
+            }
+            tiller_core::TaskKind::Summary => {
+                // A summary is a task that others name as their parent.
+                let mut id = format!("tiller-probe-child-{child}");
+                while program.tasks.iter().any(|x| x.id == id) {
+                    child += 1;
+                    id = format!("tiller-probe-child-{child}");
+                }
+                child += 1;
+                let _ = writeln!(
+                    out,
+                    "\n[[task]]\nid = {}\n\n[[task]]\nid = {}\nparent = {}\neffort = \"1d\"",
+                    q(&t.id),
+                    q(&id),
+                    q(&t.id)
+                );
+            }
+        }
+    }
+    for p in &program.people {
+        if names.contains(p.id.as_str()) {
+            let _ = writeln!(out, "\n[person.{}]", q(&p.id));
+        }
+    }
+    for (id, kind) in raid {
+        if names.contains(id.as_str()) && Some(id.as_str()) != own_id {
+            let _ = writeln!(
+                out,
+                "\n[[{}]]\nid = {}\ntitle = {}",
+                kind.table(),
+                q(id),
+                q(id)
+            );
+        }
+    }
+    out.push('\n');
+    out.push_str(&record.to_toml()?);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,6 +731,111 @@ mod tests {
                 .iter()
                 .any(|d| d.message.contains("pay.apx"))
         );
+    }
+
+    #[test]
+    fn a_probe_plan_accepts_and_rejects_records_as_the_whole_plan_does() {
+        let bundle = checkout();
+        let loaded = bundle.load();
+        let program = loaded.program.as_ref().expect("example checks");
+        let index = BundleIndex::of(program, &loaded.sources);
+        let raid: BTreeMap<String, RecordKind> = index
+            .raid
+            .iter()
+            .map(|(id, (kind, _))| (id.clone(), *kind))
+            .collect();
+        let cases = [
+            (
+                RecordKind::Progress,
+                json!({"task": "pay.api", "date": "2027-02-14", "done": 0.3, "note": "on track"}),
+            ),
+            (
+                RecordKind::Progress,
+                json!({"task": "pay.api", "date": "2027-02-14", "status": "done", "finished": "2027-02-12", "by": "alice", "cost": "1,200", "remaining": "2h"}),
+            ),
+            (
+                RecordKind::Progress,
+                json!({"task": "pay.apx", "date": "2027-02-14", "done": 0.3}),
+            ),
+            (
+                RecordKind::Progress,
+                json!({"task": "pay", "date": "2027-02-14", "done": 0.3}),
+            ),
+            (
+                RecordKind::Progress,
+                json!({"task": "pay.api", "date": "2027-02-14", "done": 0.3, "by": "nobody"}),
+            ),
+            (
+                RecordKind::Progress,
+                json!({"task": "pay.api", "date": "2027-02-14", "status": "not_started", "done": 0.5}),
+            ),
+            (
+                RecordKind::Progress,
+                json!({"task": "pay.api", "date": "2027-02-14", "started": "2027-02-20"}),
+            ),
+            (
+                RecordKind::Progress,
+                json!({"task": "pay.api", "date": "2227-02-14", "done": 0.1}),
+            ),
+            (
+                RecordKind::Progress,
+                json!({"task": "pay.api", "date": "2027-02-14", "colour": "blue"}),
+            ),
+            (
+                RecordKind::Progress,
+                json!({"task": "m.ga", "date": "2027-02-14", "status": "not_started"}),
+            ),
+            (
+                RecordKind::Risk,
+                json!({"id": "R-PCI", "title": "QSA finds gaps", "probability": 0.5, "affects": ["sec.pci.qsa", "I-SANDBOX"]}),
+            ),
+            (
+                RecordKind::Risk,
+                json!({"id": "R-NEW", "title": "New", "probability": 1.5}),
+            ),
+            (
+                RecordKind::Risk,
+                json!({"id": "R-NEW", "title": "New", "affects": ["nothing.here"]}),
+            ),
+            (
+                RecordKind::Issue,
+                json!({"id": "I-NEW", "title": "New", "severity": "high", "owner": "alice", "due": "2027-03-01"}),
+            ),
+            (
+                RecordKind::Issue,
+                json!({"id": "I-NEW", "title": "New", "severity": "dire"}),
+            ),
+            (
+                RecordKind::Decision,
+                json!({"id": "DEC-NEW", "title": "New", "status": "decided", "decided_by": "raj", "decided_on": "2027-02-01"}),
+            ),
+            (
+                RecordKind::Assumption,
+                json!({"id": "A-NEW", "title": "New", "status": "open", "validate_by": "2027-04-01", "affects": ["pay"]}),
+            ),
+        ];
+        for (kind, body) in cases {
+            let r = record(kind, body.clone());
+            let text = probe_plan(program, &raid, &r).expect("probe");
+            let probed = tiller_plan::load_str("program.toml", &text, &[]);
+            let probe_ok = !probed.has_errors();
+            let merged = merge(
+                &bundle,
+                &index,
+                std::slice::from_ref(&r),
+                &[],
+                Layout::Analysis,
+            )
+            .expect("merges");
+            let whole_ok = !merged.load().has_errors();
+            let messages: Vec<&str> = probed
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.message.as_str())
+                .collect();
+            assert_eq!(probe_ok, whole_ok, "{body}\n{text}\n{messages:?}");
+        }
     }
 
     #[test]

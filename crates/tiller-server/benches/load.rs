@@ -8,8 +8,17 @@
 //!
 //! Environment: TILLER_BENCH_SECS (default 20; 300 for the five-minute run),
 //! TILLER_BENCH_READS (reads/s, default 200), TILLER_BENCH_WRITES (writes/s, default 10),
-//! TILLER_BENCH_TASKS (generated program size, default 5000), DATABASE_URL (also run
-//! against this PostgreSQL database; it must be empty or a previous Tiller database).
+//! TILLER_BENCH_TASKS (generated program size, default 5000), TILLER_BENCH_PROGRAMS
+//! (`checkout`, `generated` or both, the default), DATABASE_URL (also run against this
+//! PostgreSQL database; it must be empty or a previous Tiller database).
+//!
+//! Reads accept gzip, as browsers do; the load generator checks each response's status
+//! and length and never parses a body in the measured loop (it shares the machine's
+//! cores with the server). Every other RAID update sends the version seen before the
+//! last update, as an editor who opened the entry before someone else saved it would:
+//! the 409 that refuses the stale `If-Match` is counted as a conflict, apart from
+//! errors, and the update is retried once with the version the 409 carries in its
+//! `ETag` (the write's latency includes the retry).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -67,6 +76,44 @@ async fn call(
     Ok((r.status, v, etag))
 }
 
+/// What the measured loop looks at in a response: status, body length, `ETag` and
+/// `X-Tiller-State`. No parsing.
+type Hit = (u16, usize, Option<String>, Option<i64>);
+
+async fn hit(
+    t: &Target,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    if_match: Option<&str>,
+) -> Result<Hit, String> {
+    let mut headers = vec![
+        ("authorization", format!("Bearer {}", t.token)),
+        ("accept-encoding", "gzip".to_string()),
+    ];
+    if body.is_some() {
+        headers.push(("content-type", "application/json".to_string()));
+    }
+    if let Some(v) = if_match {
+        headers.push(("if-match", v.to_string()));
+    }
+    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    let r = send(
+        method,
+        &format!("{}{path}", t.base),
+        &headers,
+        bytes,
+        Duration::from_secs(30),
+    )
+    .await?;
+    Ok((
+        r.status,
+        r.body.len(),
+        r.header("etag").map(str::to_string),
+        r.header("x-tiller-state").and_then(|v| v.parse().ok()),
+    ))
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -75,16 +122,31 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-fn summary(name: &str, mut lat: Vec<f64>, errors: usize) {
+fn summary(name: &str, mut lat: Vec<f64>, errors: usize, extra: &str) {
     lat.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     println!(
-        "  {name:<6} {:>6} requests, {errors} errors; latency ms: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
+        "  {name:<22} {:>6} requests, {errors} errors{extra}; latency ms: p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}",
         lat.len(),
         percentile(&lat, 0.5),
-        percentile(&lat, 0.9),
+        percentile(&lat, 0.95),
         percentile(&lat, 0.99),
         lat.last().copied().unwrap_or(0.0)
     );
+}
+
+#[derive(Default)]
+struct Tally {
+    /// Latency (ms) and response bytes of each read, by path index.
+    reads: Vec<(usize, f64, usize)>,
+    writes: Vec<f64>,
+    read_errors: usize,
+    write_errors: usize,
+    /// 409s to the stale RAID updates (correct answers to a stale `If-Match`).
+    conflicts: usize,
+    /// Per analysis read: how many acknowledged writes (record states) it did not
+    /// show yet, counting those acknowledged before it was sent.
+    lags: Vec<i64>,
+    messages: Vec<String>,
 }
 
 async fn run_one(
@@ -105,6 +167,7 @@ async fn run_one(
     let addr = listener.local_addr().expect("addr");
     listener.set_nonblocking(true).expect("nonblocking");
     let server_app = app.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -113,14 +176,19 @@ async fn run_one(
             .expect("runtime");
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let _w = server_app.spawn_workers();
+            let workers = server_app.spawn_workers();
             let _ = tiller_server::serve(server_app, listener, async {
-                tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
+                let _ = stopped.await;
             })
             .await;
+            for w in workers {
+                w.abort();
+            }
         });
+        // Background refreshes still running end with the runtime, before the
+        // database closes.
+        rt.shutdown_timeout(Duration::from_secs(10));
     });
-    let _ = server;
     let base = format!("http://{addr}");
     // Set up a user and token through the API.
     let setup = tiller_server::random_hex(16);
@@ -228,7 +296,8 @@ async fn run_one(
     let (s, raid, etag) = call(&t, "POST", &format!("/api/v1/programs/{slug}/raid"), Some(json!({"kind": "issue", "id": "I-BENCH", "title": "Benchmark issue", "severity": "low"})), None).await.expect("raid");
     assert_eq!(s, 201, "{raid}");
     let raid_id = raid["id"].as_i64().expect("id");
-    let etag = Arc::new(Mutex::new(etag.unwrap_or_default()));
+    let etag = etag.unwrap_or_default();
+    let etag = Arc::new(Mutex::new((etag.clone(), etag)));
     println!(
         "{label}: pushed in {push_ms:.0} ms; {} tasks; {secs} s at {reads} reads/s and {writes} writes/s",
         tasks.len()
@@ -242,9 +311,7 @@ async fn run_one(
         format!("/api/v1/programs/{slug}"),
         format!("/api/v1/programs/{slug}/revisions"),
     ];
-    let read_lat = Arc::new(Mutex::new(Vec::new()));
-    let write_lat = Arc::new(Mutex::new(Vec::new()));
-    let errors = Arc::new(Mutex::new((0usize, 0usize, Vec::<String>::new())));
+    let tally = Arc::new(Mutex::new(Tally::default()));
     let t0 = Instant::now();
     let total_reads = reads * secs;
     let total_writes = writes * secs;
@@ -260,71 +327,161 @@ async fn run_one(
         }))
         .collect();
     events.sort_by_key(|e| e.0);
+    let start = chrono::NaiveDate::parse_from_str(&start_date, "%Y-%m-%d").expect("date");
+    let raid_path = format!("/api/v1/programs/{slug}/raid/{raid_id}");
+    let progress_path = format!("/api/v1/programs/{slug}/progress");
+    // The newest record state a write was acknowledged with.
+    let acked = Arc::new(std::sync::atomic::AtomicI64::new(0));
     for (at, is_write, i) in events {
         let now = t0.elapsed();
         if at > now {
             tokio::time::sleep(at - now).await;
         }
-        let t = t.clone();
-        let (read_lat, write_lat, errors, etag) = (
-            read_lat.clone(),
-            write_lat.clone(),
-            errors.clone(),
-            etag.clone(),
-        );
-        let path = read_paths[(i as usize) % read_paths.len()].clone();
-        let slug = slug.clone();
+        let (t, tally, etag, acked) = (t.clone(), tally.clone(), etag.clone(), acked.clone());
+        let which = (i as usize) % read_paths.len();
         let ntasks = tasks.len();
-        let task = tasks[((i / 2) as usize) % ntasks].clone();
-        let start_date = start_date.clone();
+        // Bodies are made before the request's scheduled time is taken.
+        let (path, body) = if !is_write {
+            (read_paths[which].clone(), None)
+        } else if i % 2 == 0 {
+            // A new progress record: one per task and date.
+            let w = (i / 2) as usize;
+            let date = start + chrono::Days::new((w / ntasks) as u64);
+            let body = json!({"task": tasks[w % ntasks], "date": date.to_string(), "done": 0.1, "note": format!("bench {i}")});
+            (progress_path.clone(), Some(body))
+        } else {
+            let body = json!({"kind": "issue", "id": "I-BENCH", "title": format!("Benchmark issue, update {i}"), "severity": "low"});
+            (raid_path.clone(), Some(body))
+        };
         handles.push(tokio::spawn(async move {
             let scheduled = t0 + at;
-            let result = if !is_write {
-                call(&t, "GET", &path, None, None).await.map(|(s, v, _)| (s, v))
-            } else if i % 2 == 0 {
-                // A new progress record: one per task and date.
-                let w = (i / 2) as usize;
-                let date = chrono::NaiveDate::parse_from_str(&start_date, "%Y-%m-%d").expect("date")
-                    + chrono::Days::new((w / ntasks) as u64);
-                call(&t, "POST", &format!("/api/v1/programs/{slug}/progress"), Some(json!({"task": task, "date": date.to_string(), "done": 0.1, "note": format!("bench {i}")})), None).await.map(|(s, v, _)| (s, v))
-            } else {
-                // Update the RAID entry with the version last seen; a 409 is a correct
-                // answer to a stale version, then retry once with the current one.
-                let mut tag = etag.lock().await.clone();
-                let body = json!({"kind": "issue", "id": "I-BENCH", "title": format!("Benchmark issue, update {i}"), "severity": "low"});
-                let mut r = call(&t, "PUT", &format!("/api/v1/programs/{slug}/raid/{raid_id}"), Some(body.clone()), Some(tag.clone())).await;
-                if let Ok((409, v, _)) = &r {
-                    tag = format!("\"{}\"", v["error"]["current"]["version"]);
-                    r = call(&t, "PUT", &format!("/api/v1/programs/{slug}/raid/{raid_id}"), Some(body), Some(tag)).await;
+            let mut conflicts = 0;
+            let seen = acked.load(std::sync::atomic::Ordering::SeqCst);
+            let result = match (&body, is_write && i % 2 == 1) {
+                (None, _) => hit(&t, "GET", &path, None, None).await,
+                (Some(b), false) => hit(&t, "POST", &path, Some(b), None).await,
+                (Some(b), true) => {
+                    // Update the RAID entry with the version last seen — or, every
+                    // other time, the one seen before it, as an editor who opened the
+                    // entry before someone else saved it would. A 409 is the correct
+                    // answer to a stale version: retry once with the current one,
+                    // which the 409 carries as its ETag.
+                    let tag = {
+                        let (last, before) = &*etag.lock().await;
+                        if i % 4 == 3 {
+                            before.clone()
+                        } else {
+                            last.clone()
+                        }
+                    };
+                    let mut r = hit(&t, "PUT", &path, Some(b), Some(&tag)).await;
+                    if let Ok((409, _, Some(current), _)) = &r {
+                        conflicts += 1;
+                        r = hit(&t, "PUT", &path, Some(b), Some(current)).await;
+                        if let Ok((409, _, _, _)) = &r {
+                            conflicts += 1;
+                        }
+                    }
+                    if let Ok((200, _, Some(new), _)) = &r {
+                        let mut e = etag.lock().await;
+                        e.1 = std::mem::replace(&mut e.0, new.clone());
+                    }
+                    r
                 }
-                if let Ok((200, _, Some(new))) = &r {
-                    *etag.lock().await = new.clone();
-                }
-                r.map(|(s, v, _)| (s, v))
             };
             let ms = scheduled.elapsed().as_secs_f64() * 1000.0;
-            let ok = matches!(&result, Ok((s, _)) if (200..300).contains(s));
-            if !ok {
-                let mut e = errors.lock().await;
-                if is_write { e.1 += 1 } else { e.0 += 1 }
-                if e.2.len() < 5 {
-                    e.2.push(format!("{path}: {:?}", result.as_ref().map(|(s, v)| (s, v.to_string().chars().take(200).collect::<String>()))));
+            let ok = match &result {
+                Ok((s, len, _, _)) => (200..300).contains(s) && (*len > 0 || *s == 204),
+                Err(_) => false,
+            };
+            let raced = matches!(&result, Ok((409, _, _, _))) && conflicts > 0;
+            let state = result.as_ref().ok().and_then(|r| r.3);
+            if is_write && let Some(st) = state {
+                acked.fetch_max(st, std::sync::atomic::Ordering::SeqCst);
+            }
+            let mut t = tally.lock().await;
+            t.conflicts += conflicts;
+            if !is_write && let Some(st) = state {
+                t.lags.push(seen - st);
+            }
+            if !ok && !raced {
+                if is_write {
+                    t.write_errors += 1
+                } else {
+                    t.read_errors += 1
+                }
+                if t.messages.len() < 5 {
+                    let method = if !is_write {
+                        "GET"
+                    } else if i % 2 == 0 {
+                        "POST"
+                    } else {
+                        "PUT"
+                    };
+                    t.messages.push(format!(
+                        "{method} {path}: {:?}",
+                        result.as_ref().map(|(s, len, _, _)| (s, len))
+                    ));
                 }
             }
-            if is_write { write_lat.lock().await.push(ms) } else { read_lat.lock().await.push(ms) }
+            if is_write {
+                t.writes.push(ms)
+            } else {
+                let len = result.as_ref().map_or(0, |r| r.1);
+                t.reads.push((which, ms, len))
+            }
         }));
     }
     for h in handles {
         let _ = h.await;
     }
     let wall = t0.elapsed().as_secs_f64();
-    let e = errors.lock().await;
-    println!("{label}: ran {wall:.1} s");
-    summary("reads", read_lat.lock().await.clone(), e.0);
-    summary("writes", write_lat.lock().await.clone(), e.1);
-    for msg in &e.2 {
+    let t = tally.lock().await;
+    let done = t.reads.len() + t.writes.len();
+    println!(
+        "{label}: ran {wall:.1} s, {done} requests ({:.1}/s); {} conflicts (409 to the stale RAID updates, not errors)",
+        done as f64 / wall,
+        t.conflicts
+    );
+    summary(
+        "reads",
+        t.reads.iter().map(|r| r.1).collect(),
+        t.read_errors,
+        "",
+    );
+    summary("writes", t.writes.clone(), t.write_errors, "");
+    for (n, p) in read_paths.iter().enumerate() {
+        let mine: Vec<&(usize, f64, usize)> = t.reads.iter().filter(|r| r.0 == n).collect();
+        let bytes = mine.iter().map(|r| r.2).sum::<usize>() / mine.len().max(1);
+        let name = p.rsplit_once(&slug).map_or(p.as_str(), |(_, rest)| rest);
+        let name = if name.is_empty() { "/" } else { name };
+        summary(
+            &format!("  {name}"),
+            mine.iter().map(|r| r.1).collect(),
+            0,
+            &format!(", {bytes} bytes"),
+        );
+    }
+    let mut lags = t.lags.clone();
+    lags.sort_unstable();
+    let lag = |p: f64| {
+        lags.get(((lags.len().max(1) - 1) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(0)
+    };
+    println!(
+        "  analysis reads behind the acknowledged writes (record states): p50 {}  p99 {}  max {}; {:.1} % fully fresh",
+        lag(0.5),
+        lag(0.99),
+        lags.last().copied().unwrap_or(0),
+        100.0 * lags.iter().filter(|l| **l <= 0).count() as f64 / lags.len().max(1) as f64
+    );
+    for msg in &t.messages {
         println!("    error: {msg}");
     }
+    drop(t);
+    let _ = stop.send(());
+    let _ = tokio::task::spawn_blocking(move || server.join()).await;
     app.store.close().await;
 }
 
@@ -364,11 +521,15 @@ fn main() {
     if let Ok(url) = std::env::var("DATABASE_URL") {
         dbs.push(("PostgreSQL".to_string(), url));
     }
+    let which = std::env::var("TILLER_BENCH_PROGRAMS").unwrap_or_default();
     for (name, url) in dbs {
         for (label, bundle) in [
             ("checkout", checkout.clone()),
             (&*format!("generated-{n}"), generated.clone()),
         ] {
+            if !which.is_empty() && !label.starts_with(which.as_str()) {
+                continue;
+            }
             let db = if url == "sqlite" {
                 format!("sqlite://{}", dir.join(format!("{label}.db")).display())
             } else {

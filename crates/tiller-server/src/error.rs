@@ -63,6 +63,12 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A conflict's `current` row carries its version: also sent as the `ETag`, so a
+        // client can retry with `If-Match` without reading the body.
+        let current_version = match &self {
+            ApiError::Conflict { current, .. } => current.get("version").and_then(Value::as_i64),
+            _ => None,
+        };
         let (status, code, message, extra) = match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m, None),
             ApiError::Unauthorized => (
@@ -127,6 +133,11 @@ impl IntoResponse for ApiError {
             error[k] = v;
         }
         let mut response = (status, json_body(&json!({ "error": error }))).into_response();
+        if let Some(v) = current_version
+            && let Ok(v) = HeaderValue::from_str(&format!("\"{v}\""))
+        {
+            response.headers_mut().insert(header::ETAG, v);
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -92,13 +92,20 @@ pub async fn evaluate(app: &App, program_id: i64) -> Result<(), String> {
         .revision(program.id, head)
         .await
         .map_err(|e| e.to_string())?;
-    let cached = views::view(app, &program, &rev, View::Health, true)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
+    let cached = views::view(
+        app,
+        &program,
+        &rev,
+        View::Health,
+        true,
+        views::Freshness::Current,
+    )
+    .await
+    .map_err(|e| format!("{e:?}"))?;
     if cached.status != 200 {
         return Ok(());
     }
-    let health: Value = serde_json::from_str(&cached.body).map_err(|e| e.to_string())?;
+    let health: Value = serde_json::from_slice(&cached.body).map_err(|e| e.to_string())?;
     let now = app.now();
     let store = &app.store;
     let err = |e: tiller_store::StoreError| e.to_string();
@@ -201,14 +208,10 @@ pub async fn evaluate(app: &App, program_id: i64) -> Result<(), String> {
     Ok(())
 }
 
-/// Evaluates a program in the background after a write.
+/// After a write: the program's hot views are recomputed in the background and its
+/// events evaluated on them (see [`views::refresh`]).
 pub fn after_write(app: &App, program_id: i64) {
-    let app = app.clone();
-    tokio::spawn(async move {
-        if let Err(e) = evaluate(&app, program_id).await {
-            eprintln!("tiller-server: evaluating events of program {program_id}: {e}");
-        }
-    });
+    views::refresh(app, program_id);
 }
 
 /// Evaluates every program periodically: catches what only time changes (overdue

@@ -203,6 +203,15 @@ pub struct Record {
     pub updated_at: i64,
 }
 
+/// A program's record state with everything it covers (see [`Store::program_state`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramState {
+    pub state_seq: i64,
+    pub head_revision: Option<i64>,
+    pub records: Vec<Record>,
+    pub baselines: Vec<Baseline>,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RecordVersion {
     pub version: i64,
@@ -320,6 +329,18 @@ fn record_of(r: &AnyRow) -> Result<Record> {
         created_at: r.try_get("created_at")?,
         updated_by: r.try_get("updated_by_name")?,
         updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn baseline_of(r: &AnyRow) -> Result<Baseline> {
+    Ok(Baseline {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        revision: r.try_get("revision_number")?,
+        saved: r.try_get("saved")?,
+        content: r.try_get("content")?,
+        created_by: r.try_get("username")?,
+        created_at: r.try_get("created_at")?,
     })
 }
 
@@ -1288,6 +1309,62 @@ impl Store {
         rows.iter().map(record_of).collect()
     }
 
+    /// The record of a namespace with this identity (`TASK@DATE`, or the RAID id).
+    pub async fn record_by_key(
+        &self,
+        program_id: i64,
+        ns: &str,
+        key: &str,
+    ) -> Result<Option<Record>> {
+        let row = sqlx::query(RECORD_BY_KEY)
+            .bind(program_id)
+            .bind(ns)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record_of).transpose()
+    }
+
+    /// The program's record state, head revision, records and baselines, read together
+    /// in one transaction: a consistent snapshot whatever is written meanwhile.
+    pub async fn program_state(&self, program_id: i64) -> Result<ProgramState> {
+        let mut tx = self.pool.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let row = sqlx::query("SELECT state_seq, head_revision FROM programs WHERE id = $1")
+            .bind(program_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let state_seq: i64 = row.try_get("state_seq")?;
+        let head_revision: Option<i64> = row.try_get("head_revision")?;
+        let records = sqlx::query(RECORDS_OF_PROGRAM)
+            .bind(program_id)
+            .bind(None::<String>)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(record_of)
+            .collect::<Result<Vec<_>>>()?;
+        let baselines = sqlx::query(BASELINES_OF_PROGRAM)
+            .bind(program_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(baseline_of)
+            .collect::<Result<Vec<_>>>()?;
+        tx.commit().await?;
+        Ok(ProgramState {
+            state_seq,
+            head_revision,
+            records,
+            baselines,
+        })
+    }
+
     pub async fn record(&self, program_id: i64, ns: &str, id: i64) -> Result<Record> {
         let row = sqlx::query(RECORD_BY_ID)
             .bind(program_id)
@@ -1488,26 +1565,11 @@ impl Store {
     // ------------------------------------------------------------------ baselines
 
     pub async fn baselines(&self, program_id: i64) -> Result<Vec<Baseline>> {
-        let rows = sqlx::query(
-            "SELECT b.id, b.name, b.revision_number, b.saved, b.content, b.created_at, u.username \
-             FROM baselines b JOIN users u ON u.id = b.created_by WHERE b.program_id = $1 ORDER BY b.id",
-        )
-        .bind(program_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Baseline {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    revision: r.try_get("revision_number")?,
-                    saved: r.try_get("saved")?,
-                    content: r.try_get("content")?,
-                    created_by: r.try_get("username")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query(BASELINES_OF_PROGRAM)
+            .bind(program_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(baseline_of).collect()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1580,6 +1642,40 @@ impl Store {
         .bind(at)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Caches an analysis of record state `state` in `slot`, where an analysis of a
+    /// later state supersedes it: older entries of the slot are dropped, and nothing is
+    /// stored if the slot already holds a later state (another process was quicker).
+    pub async fn cache_in_slot(
+        &self,
+        key: &str,
+        body: &str,
+        at: i64,
+        slot: &str,
+        state: i64,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM analysis_cache WHERE slot = $1 AND slot_state < $2")
+            .bind(slot)
+            .bind(state)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO analysis_cache (key, body, created_at, slot, slot_state) \
+             SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS \
+             (SELECT 1 FROM analysis_cache WHERE slot = $4 AND slot_state > $5) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(key)
+        .bind(body)
+        .bind(at)
+        .bind(slot)
+        .bind(state)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -1971,6 +2067,12 @@ const RECORDS_PAGE: &str = "SELECT r.id, r.kind, r.key, r.body, r.version, r.cre
      cu.username AS created_by_name, uu.username AS updated_by_name \
      FROM records r JOIN users cu ON cu.id = r.created_by JOIN users uu ON uu.id = r.updated_by \
      WHERE r.program_id = $1 AND r.ns = $2 AND r.id > $3 ORDER BY r.id LIMIT $4";
+const RECORD_BY_KEY: &str = "SELECT r.id, r.kind, r.key, r.body, r.version, r.created_at, r.updated_at, \
+     cu.username AS created_by_name, uu.username AS updated_by_name \
+     FROM records r JOIN users cu ON cu.id = r.created_by JOIN users uu ON uu.id = r.updated_by \
+     WHERE r.program_id = $1 AND r.ns = $2 AND r.key = $3";
+const BASELINES_OF_PROGRAM: &str = "SELECT b.id, b.name, b.revision_number, b.saved, b.content, b.created_at, u.username \
+     FROM baselines b JOIN users u ON u.id = b.created_by WHERE b.program_id = $1 ORDER BY b.id";
 const RECORD_BY_ID: &str = "SELECT r.id, r.kind, r.key, r.body, r.version, r.created_at, r.updated_at, \
      cu.username AS created_by_name, uu.username AS updated_by_name \
      FROM records r JOIN users cu ON cu.id = r.created_by JOIN users uu ON uu.id = r.updated_by \

@@ -11,12 +11,20 @@ use sqlx::Row;
 use crate::{Dialect, Result, Store, StoreError};
 
 /// (version, name, SQLite text, PostgreSQL text)
-pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "analysis_cache_slot",
+        include_str!("../migrations/sqlite/0002_analysis_cache_slot.sql"),
+        include_str!("../migrations/postgres/0002_analysis_cache_slot.sql"),
+    ),
+];
 
 const LOCK_ID: i64 = 0x7469_6c6c_6572; // "tiller"
 

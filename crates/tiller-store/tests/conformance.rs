@@ -443,6 +443,36 @@ async fn conformance(url: &str) {
         Some("200\n{}")
     );
     assert_eq!(store.prune_cache(71).await.expect("prune"), 1);
+    // A slot keeps the analysis of the newest record state only, whatever order the
+    // analyses are stored in.
+    store
+        .cache_in_slot("s2", "200\n{\"state\":2}", 80, "slot", 2)
+        .await
+        .expect("cache");
+    store
+        .cache_in_slot("s3", "200\n{\"state\":3}", 81, "slot", 3)
+        .await
+        .expect("cache");
+    assert!(store.cached("s2").await.expect("q").is_none());
+    assert!(store.cached("s3").await.expect("q").is_some());
+    // An older analysis finished late neither replaces the newer one nor is kept.
+    store
+        .cache_in_slot("s1", "200\n{\"state\":1}", 82, "slot", 1)
+        .await
+        .expect("cache");
+    assert!(store.cached("s1").await.expect("q").is_none());
+    assert!(store.cached("s3").await.expect("q").is_some());
+    // The same analysis stored twice (two processes) is one entry.
+    store
+        .cache_in_slot("s3", "200\n{\"state\":3}", 83, "slot", 3)
+        .await
+        .expect("cache twice is fine");
+    store
+        .cache_in_slot("t1", "200\n{}", 84, "other slot", 1)
+        .await
+        .expect("cache");
+    assert!(store.cached("s3").await.expect("q").is_some());
+    assert!(store.cached("t1").await.expect("q").is_some());
     assert!(
         store
             .swap_mark(p.id, "colour", None, "green")
