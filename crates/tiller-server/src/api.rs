@@ -18,7 +18,8 @@ use tiller_store::{Program, Revision, StoreError, WebhookSpec};
 use crate::App;
 use crate::auth::{self, Auth, Role, program_access};
 use crate::error::{ApiError, json_body};
-use crate::views::{self, Overlay, View};
+use crate::validate;
+use crate::views::{self, Freshness, View};
 
 type Res = Result<Response, ApiError>;
 
@@ -105,6 +106,7 @@ pub fn router(app: App) -> Router {
             get(webhook_deliveries),
         )
         .route("/api/v1/programs/{p}/audit", get(audit_program))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -133,6 +135,16 @@ fn respond(status: StatusCode, v: &Value) -> Response {
 fn ok(v: Value) -> Res {
     Ok(respond(StatusCode::OK, &v))
 }
+
+/// `X-Tiller-State`: the program's record state a response reflects (a write's: the
+/// state it made; give it as `min_state` to read an analysis that includes it).
+fn with_state(mut r: Response, state: i64) -> Response {
+    r.headers_mut()
+        .insert(STATE_HEADER, HeaderValue::from(state));
+    r
+}
+
+pub const STATE_HEADER: &str = "x-tiller-state";
 
 fn with_etag(mut r: Response, version: i64) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
@@ -251,7 +263,7 @@ struct LoginIn {
     password: String,
 }
 
-async fn login(State(app): State<App>, headers: HeaderMap, body: Body) -> Res {
+pub(crate) async fn login(State(app): State<App>, headers: HeaderMap, body: Body) -> Res {
     let bytes = read_body(body, app.config.max_record).await?;
     let form = headers
         .get(header::CONTENT_TYPE)
@@ -313,7 +325,7 @@ async fn login(State(app): State<App>, headers: HeaderMap, body: Body) -> Res {
     Ok(r)
 }
 
-async fn logout(State(app): State<App>, Extension(auth): Extension<Auth>) -> Res {
+pub(crate) async fn logout(State(app): State<App>, Extension(auth): Extension<Auth>) -> Res {
     let caller = auth.caller()?;
     if let Some(s) = &caller.session {
         app.store.delete_session(s).await?;
@@ -694,7 +706,7 @@ async fn push_revision(
             } else {
                 app.store.program_by_id(program.id).await?
             };
-            let overlay = views::overlay(&app, &program).await?;
+            let (overlay, seq) = views::overlay(&app, program.id).await?;
             let b = bundle.clone();
             let prev = prev_bundle.clone();
             let forecaster = app.forecaster.clone();
@@ -764,12 +776,20 @@ async fn push_revision(
             // A revision is checked against the records as they were: if they changed
             // meanwhile, check again.
             let current = app.store.program_by_id(program.id).await?;
-            if current.state_seq != program.state_seq {
+            if current.state_seq != seq {
                 continue;
             }
             let rev = app.store.add_revision(c.actor(&app), program.id, &new).await?;
-            views::store_primed(&app, &rev, program.state_seq, &primed).await?;
-            let program = app.store.program_by_id(program.id).await?;
+            // The revision is stored: whatever fails from here on must not turn the
+            // answer into an error (priming only saves the first reads some time).
+            if let Err(e) = views::store_primed(&app, program.id, &rev, seq, primed).await {
+                eprintln!("tiller-server: caching the analyses of a new revision: {e:?}");
+            }
+            let program = app
+                .store
+                .program_by_id(program.id)
+                .await
+                .unwrap_or(current);
             crate::webhooks::risks_raised(&app, &program, &opened).await;
             crate::webhooks::after_write(&app, program.id);
             let mut v = revision_json(&rev, Some(hashes.into_iter().map(|(p, _)| p).collect()));
@@ -820,6 +840,14 @@ struct ViewQuery {
     as_of: Option<String>,
     records: Option<bool>,
     against: Option<String>,
+    /// Wait for an analysis of at least this record state (a write's `X-Tiller-State`).
+    min_state: Option<i64>,
+    /// Schedule only: `summary` for everything but the task list.
+    view: Option<String>,
+    /// Schedule only: a page of the task list, and the task fields to include.
+    offset: Option<usize>,
+    limit: Option<usize>,
+    fields: Option<String>,
 }
 
 fn date_param(s: &Option<String>) -> Result<Option<chrono::NaiveDate>, ApiError> {
@@ -834,9 +862,131 @@ fn date_param(s: &Option<String>) -> Result<Option<chrono::NaiveDate>, ApiError>
         .transpose()
 }
 
+/// A smaller form of the schedule document.
+#[derive(Debug, Clone, PartialEq)]
+enum Form {
+    /// Everything but the task list (and the list of every critical path).
+    Summary,
+    /// A page of the task list, optionally with only some fields of each task.
+    Page {
+        offset: usize,
+        limit: usize,
+        fields: Option<Vec<String>>,
+    },
+}
+
+const PAGE_DEFAULT: usize = 500;
+const PAGE_MAX: usize = 5000;
+
+fn form_of(q: &ViewQuery, view: &View) -> Result<Option<Form>, ApiError> {
+    let fields = q.fields.as_ref().map(|f| {
+        f.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+    });
+    let form = match q.view.as_deref() {
+        None | Some("full") if q.offset.is_none() && q.limit.is_none() && fields.is_none() => {
+            return Ok(None);
+        }
+        None | Some("full") => Form::Page {
+            offset: q.offset.unwrap_or(0),
+            limit: q.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX),
+            fields,
+        },
+        Some("summary") if q.offset.is_none() && q.limit.is_none() && fields.is_none() => {
+            Form::Summary
+        }
+        Some("summary") => {
+            return Err(ApiError::bad(
+                "`view=summary` has no task list: leave out `offset`, `limit` and `fields`",
+            ));
+        }
+        Some(other) => {
+            return Err(ApiError::bad(format!(
+                "`view` is `full` or `summary`, not `{other}`"
+            )));
+        }
+    };
+    if !matches!(view, View::Schedule { .. }) {
+        return Err(ApiError::bad(
+            "`view`, `offset`, `limit` and `fields` apply to the schedule only",
+        ));
+    }
+    Ok(Some(form))
+}
+
+/// The smaller form of a schedule document (as `tiller schedule --json` writes it).
+fn derive(doc: &Value, form: &Form) -> Value {
+    let empty = Vec::new();
+    let tasks = doc["tasks"].as_array().unwrap_or(&empty);
+    match form {
+        Form::Summary => json!({
+            "program": doc["program"],
+            "finish": doc["finish"],
+            "task_count": tasks.len(),
+            "milestones": doc["milestones"],
+            "critical_path": doc["critical_path"],
+            "warnings": doc["warnings"],
+        }),
+        Form::Page {
+            offset,
+            limit,
+            fields,
+        } => {
+            let page = tasks.iter().skip(*offset).take(*limit);
+            let page: Vec<Value> = match fields {
+                None => page.cloned().collect(),
+                Some(fields) => page
+                    .map(|t| {
+                        let mut o = serde_json::Map::new();
+                        for f in fields {
+                            if let Some(v) = t.get(f) {
+                                o.insert(f.clone(), v.clone());
+                            }
+                        }
+                        Value::Object(o)
+                    })
+                    .collect(),
+            };
+            json!({
+                "program": doc["program"],
+                "finish": doc["finish"],
+                "tasks_total": tasks.len(),
+                "offset": offset,
+                "limit": limit,
+                "tasks": page,
+            })
+        }
+    }
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|e| {
+            let mut parts = e.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    == Some(0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// Bodies smaller than this are sent as they are.
+const GZIP_MIN: usize = 1024;
+
 async fn serve_view(
     app: &App,
     auth: &Auth,
+    headers: &HeaderMap,
     p: &str,
     n: &str,
     q: &ViewQuery,
@@ -845,30 +995,111 @@ async fn serve_view(
     let (program, _, _) = program_access(app, auth, p, Role::Viewer).await?;
     let rev = find_revision(app, &program, n).await?;
     let view = make(&rev)?;
-    let cached = views::view(app, &program, &rev, view, q.records.unwrap_or(true)).await?;
-    let status = StatusCode::from_u16(cached.status).unwrap_or(StatusCode::OK);
-    Ok((status, json_body_text(cached.body)).into_response())
-}
-
-fn json_body_text(body: String) -> ([(header::HeaderName, HeaderValue); 1], String) {
-    (
+    let form = form_of(q, &view)?;
+    let fresh = match q.min_state {
+        // A write's state is committed before the write is answered, so every process
+        // reading the program after that sees it: a later one was never made.
+        Some(n) if n > program.state_seq => {
+            return Err(ApiError::bad(format!(
+                "`min_state` {n} is ahead of the program's record state ({})",
+                program.state_seq
+            )));
+        }
+        Some(n) => Freshness::AtLeast(n),
+        None => Freshness::Latest,
+    };
+    let snap = views::view(app, &program, &rev, view, q.records.unwrap_or(true), fresh).await?;
+    let status = StatusCode::from_u16(snap.status).unwrap_or(StatusCode::OK);
+    let form = form.filter(|_| snap.status == 200);
+    let tag = match &form {
+        None => format!("\"{}\"", &snap.key[..32]),
+        Some(f) => format!(
+            "\"{}\"",
+            &crate::sha256_hex(format!("{}|{f:?}", snap.key).as_bytes())[..32]
+        ),
+    };
+    let mut extra: Vec<(header::HeaderName, HeaderValue)> =
+        vec![(header::VARY, HeaderValue::from_static("accept-encoding"))];
+    // Weak: the same tag names the plain and the gzipped bytes of one document.
+    if let Ok(v) = HeaderValue::from_str(&format!("W/{tag}")) {
+        extra.push((header::ETAG, v));
+    }
+    if let Some(st) = snap.state {
+        extra.push((
+            header::HeaderName::from_static(STATE_HEADER),
+            HeaderValue::from(st),
+        ));
+    }
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || t.trim_start_matches("W/") == tag
+            })
+        });
+    if not_modified && status == StatusCode::OK {
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        r.headers_mut().extend(extra);
+        return Ok(r);
+    }
+    let gz = accepts_gzip(headers);
+    let (body, gzipped) = match form {
+        None if gz && snap.body.len() >= GZIP_MIN => {
+            if snap.has_gzip() || snap.body.len() < 64 * 1024 {
+                (snap.gzip(), true)
+            } else {
+                let s = snap.clone();
+                let b = tokio::task::spawn_blocking(move || s.gzip())
+                    .await
+                    .map_err(|e| ApiError::internal(format!("gzip task: {e}")))?;
+                (b, true)
+            }
+        }
+        None => (snap.body.clone(), false),
+        Some(form) => {
+            let s = snap.clone();
+            tokio::task::spawn_blocking(move || {
+                let doc = s.parsed().cloned().unwrap_or(Value::Null);
+                let bytes = serde_json::to_vec(&derive(&doc, &form)).unwrap_or_default();
+                if gz && bytes.len() >= GZIP_MIN {
+                    (views::gzip(&bytes), true)
+                } else {
+                    (axum::body::Bytes::from(bytes), false)
+                }
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("schedule form task: {e}")))?
+        }
+    };
+    let mut r = (
+        status,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
         body,
     )
+        .into_response();
+    r.headers_mut().extend(extra);
+    if gzipped {
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(r)
 }
 
 async fn revision_schedule(
     State(app): State<App>,
     Extension(auth): Extension<Auth>,
     Path((p, n)): Path<(String, String)>,
+    headers: HeaderMap,
     Query(q): Query<ViewQuery>,
 ) -> Res {
     let as_of = date_param(&q.as_of)?;
     let baseline = q.baseline.clone();
-    serve_view(&app, &auth, &p, &n, &q, |_| {
+    serve_view(&app, &auth, &headers, &p, &n, &q, |_| {
         Ok(View::Schedule { baseline, as_of })
     })
     .await
@@ -878,11 +1109,12 @@ async fn revision_evm(
     State(app): State<App>,
     Extension(auth): Extension<Auth>,
     Path((p, n)): Path<(String, String)>,
+    headers: HeaderMap,
     Query(q): Query<ViewQuery>,
 ) -> Res {
     let as_of = date_param(&q.as_of)?;
     let baseline = q.baseline.clone();
-    serve_view(&app, &auth, &p, &n, &q, |_| {
+    serve_view(&app, &auth, &headers, &p, &n, &q, |_| {
         Ok(View::Evm { baseline, as_of })
     })
     .await
@@ -892,19 +1124,21 @@ async fn revision_health(
     State(app): State<App>,
     Extension(auth): Extension<Auth>,
     Path((p, n)): Path<(String, String)>,
+    headers: HeaderMap,
     Query(q): Query<ViewQuery>,
 ) -> Res {
-    serve_view(&app, &auth, &p, &n, &q, |_| Ok(View::Health)).await
+    serve_view(&app, &auth, &headers, &p, &n, &q, |_| Ok(View::Health)).await
 }
 
 async fn revision_diff(
     State(app): State<App>,
     Extension(auth): Extension<Auth>,
     Path((p, n)): Path<(String, String)>,
+    headers: HeaderMap,
     Query(q): Query<ViewQuery>,
 ) -> Res {
     let against = q.against.clone();
-    serve_view(&app, &auth, &p, &n, &q, |rev| {
+    serve_view(&app, &auth, &headers, &p, &n, &q, |rev| {
         let against = match against.as_deref() {
             Some(a) => parse_id(a)?,
             None if rev.number > 1 => rev.number - 1,
@@ -927,7 +1161,7 @@ async fn pull_bundle(
     let (program, _, _) = program_access(&app, &auth, &p, Role::Viewer).await?;
     let rev = head_revision(&app, &program).await?;
     let base = views::revision_bundle(&app, &rev).await?;
-    let overlay = views::overlay(&app, &program).await?;
+    let (overlay, state) = views::overlay(&app, program.id).await?;
     let merged = bundle::merge(
         &base,
         &views::index_of(&rev),
@@ -938,14 +1172,14 @@ async fn pull_bundle(
     .map_err(|e| ApiError::internal(format!("merging records for a pull: {e}")))?;
     ok(json!({
         "root": merged.root, "files": merged.files, "revision": rev.number,
-        "state": program.state_seq, "records": overlay.records.len(),
+        "state": state, "records": overlay.records.len(),
     }))
 }
 
 // ---------------------------------------------------------------------- records
 
 #[derive(Clone, Copy)]
-enum Ns {
+pub(crate) enum Ns {
     Progress,
     Raid,
 }
@@ -1031,7 +1265,7 @@ async fn record_history(app: &App, auth: &Auth, p: &str, id: &str, ns: Ns) -> Re
 
 /// Validates the program with `record` added (or replacing record `replace`) and
 /// writes it; re-validates when the program changed meanwhile.
-async fn write_record(
+pub(crate) async fn write_record(
     app: &App,
     auth: &Auth,
     p: &str,
@@ -1063,62 +1297,67 @@ async fn write_record_locked(
     replace: Option<(i64, i64)>,
 ) -> Res {
     let key = key.to_string();
-    for attempt in 0..8 {
-        let program = if attempt == 0 {
-            program.clone()
-        } else {
-            app.store.program_by_id(program.id).await?
-        };
+    for _attempt in 0..8 {
+        // Under the write lock: the state now, not as the request found it.
+        let program = app.store.program_by_id(program.id).await?;
         let rev = head_revision(app, &program).await?;
-        let stored = app.store.records(program.id, None).await?;
-        if let Some((id, version)) = replace {
-            match stored.iter().find(|r| r.id == id) {
-                Some(cur) if cur.version != version => return Err(conflict(record_json(cur))),
-                Some(_) => {}
-                None => return Err(ApiError::NotFound),
+        // Identity first: a stale version or a taken key is a conflict, whatever the
+        // record says.
+        let replacing = match replace {
+            Some((id, version)) => {
+                let cur = app.store.record(program.id, ns.as_str(), id).await?;
+                if cur.version != version {
+                    return Err(conflict(record_json(&cur)));
+                }
+                Some(cur.key)
             }
-        }
-        let mut records: Vec<bundle::Record> = Vec::new();
-        for r in &stored {
-            if replace.is_some_and(|(id, _)| id == r.id) {
-                continue;
-            }
-            if let Some(pr) = views::plan_records(std::slice::from_ref(r)).pop() {
-                if pr.key().ok().as_deref() == Some(key.as_str())
-                    && (pr.kind == RecordKind::Progress) == (record.kind == RecordKind::Progress)
+            None => {
+                if let Some(existing) = app
+                    .store
+                    .record_by_key(program.id, ns.as_str(), &key)
+                    .await?
                 {
                     return Err(ApiError::Conflict {
                         message: format!(
                             "a record for `{key}` exists already (id {}): update it instead",
-                            r.id
+                            existing.id
                         ),
-                        current: record_json(r),
+                        current: record_json(&existing),
                     });
                 }
-                records.push(pr);
+                None
             }
-        }
-        records.push(record.clone());
-        let baselines = app
-            .store
-            .baselines(program.id)
-            .await?
-            .into_iter()
-            .map(|b| bundle::BaselineText {
-                name: b.name,
-                text: b.content,
-            })
-            .collect();
-        let overlay = Overlay { records, baselines };
-        let base = views::revision_bundle(app, &rev).await?;
-        let index = views::index_of(&rev);
-        let forecaster = app.forecaster.clone();
-        let primed = tokio::task::spawn_blocking(move || {
-            let a = views::analyze_merged(&base, &index, &overlay, None)?;
-            Ok::<_, ApiError>(views::prerender(&a, forecaster.as_deref()))
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("check task: {e}")))??;
+        };
+        // The quick check against this process's model of the program; the full one
+        // when it cannot vouch for the record (see `validate`).
+        let model = app.take_model(program.id, rev.id, program.state_seq);
+        let (quick, unchanged) = match model {
+            Some(mut m) => {
+                let r = record.clone();
+                let old = replacing.clone();
+                let (m, ok) = tokio::task::spawn_blocking(move || {
+                    let ok = m.admit(&r, old.as_deref());
+                    (m, ok)
+                })
+                .await
+                .map_err(|e| ApiError::internal(format!("check task: {e}")))?;
+                if ok { (Some(m), None) } else { (None, Some(m)) }
+            }
+            None => (None, None),
+        };
+        let model = match quick {
+            Some(m) => m,
+            None => match full_check(app, &program, &rev, record, replace.map(|r| r.0)).await {
+                Ok(m) => m,
+                Err(e) => {
+                    // Refused: the program is as it was, and so is its model.
+                    if let Some(m) = unchanged {
+                        app.put_model(program.id, m);
+                    }
+                    return Err(e);
+                }
+            },
+        };
         let kind = record.kind.table();
         let result = match replace {
             None => {
@@ -1152,7 +1391,10 @@ async fn write_record_locked(
         };
         match result {
             Ok(saved) => {
-                views::store_primed(app, &rev, program.state_seq + 1, &primed).await?;
+                let state = program.state_seq + 1;
+                let mut model = model;
+                model.state = state;
+                app.put_model(program.id, model);
                 if record.kind == RecordKind::Risk && replace.is_none() {
                     let title = record
                         .body
@@ -1168,9 +1410,9 @@ async fn write_record_locked(
                 } else {
                     StatusCode::CREATED
                 };
-                return Ok(with_etag(
-                    respond(status, &record_json(&saved)),
-                    saved.version,
+                return Ok(with_state(
+                    with_etag(respond(status, &record_json(&saved)), saved.version),
+                    state,
                 ));
             }
             Err(StoreError::Stale) => {
@@ -1186,10 +1428,8 @@ async fn write_record_locked(
             Err(StoreError::Exists(_)) => {
                 let existing = app
                     .store
-                    .records(program.id, Some(ns.as_str()))
-                    .await?
-                    .into_iter()
-                    .find(|r| r.key == key);
+                    .record_by_key(program.id, ns.as_str(), &key)
+                    .await?;
                 return Err(ApiError::Conflict {
                     message: format!("a record for `{key}` exists already: update it instead"),
                     current: existing.as_ref().map_or(Value::Null, record_json),
@@ -1202,6 +1442,40 @@ async fn write_record_locked(
         message: "the program kept changing while the record was checked; try again".to_string(),
         current: Value::Null,
     })
+}
+
+/// The full check of a record: the head revision's files with every record (this one
+/// in place of record `replace`) and baseline merged in, read and scheduled. Gives
+/// the model of the program with the record for the next writes.
+async fn full_check(
+    app: &App,
+    program: &Program,
+    rev: &Revision,
+    record: &bundle::Record,
+    replace: Option<i64>,
+) -> Result<validate::Model, ApiError> {
+    // Should another process have written meanwhile, the store's compare-and-set
+    // refuses this write and the caller checks again.
+    let st = app.store.program_state(program.id).await?;
+    let mut overlay = views::overlay_of(&tiller_store::ProgramState {
+        records: st
+            .records
+            .into_iter()
+            .filter(|r| replace != Some(r.id))
+            .collect(),
+        ..st
+    });
+    overlay.records.push(record.clone());
+    let base = views::revision_bundle(app, rev).await?;
+    let index = views::index_of(rev);
+    let rev_id = rev.id;
+    let state = program.state_seq;
+    tokio::task::spawn_blocking(move || {
+        let a = views::analyze_merged(&base, &index, &overlay, None)?;
+        Ok::<_, ApiError>(validate::Model::new(rev_id, state, a.program))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("check task: {e}")))?
 }
 
 async fn list_progress(
@@ -1367,7 +1641,10 @@ async fn create_baseline(
                     input.name
                 )));
             }
-            let overlay = views::overlay(&app, &program).await?;
+            let (overlay, seq) = views::overlay(&app, program.id).await?;
+            if seq != program.state_seq {
+                continue;
+            }
             if overlay.baselines.iter().any(|b| b.name == input.name) {
                 return Err(ApiError::Exists(format!("baseline `{}`", input.name)));
             }
@@ -1398,7 +1675,11 @@ async fn create_baseline(
                     crate::webhooks::after_write(&app, program.id);
                     let mut v = to_value(&b);
                     v["created_by"] = json!(c.user.username);
-                    return Ok(respond(StatusCode::CREATED, &v));
+                    // A baseline moves the record state like a record does.
+                    return Ok(with_state(
+                        respond(StatusCode::CREATED, &v),
+                        program.state_seq + 1,
+                    ));
                 }
                 Err(StoreError::Stale) => continue,
                 Err(e) => return Err(e.into()),

@@ -23,7 +23,9 @@ pub mod cli;
 pub mod error;
 pub mod http;
 pub mod openapi;
+pub mod validate;
 pub mod views;
+pub mod web;
 pub mod webhooks;
 
 use std::collections::HashMap;
@@ -111,6 +113,11 @@ pub struct App {
     blobs: Arc<Mutex<BlobCache>>,
     /// One lock per program for this process's writers (see [`App::lock_program`]).
     program_locks: Arc<Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Computed views (see [`views::Analyses`]).
+    pub(crate) analyses: Arc<views::Analyses>,
+    /// Per program, the model records are checked against (see [`validate`]); tagged
+    /// with the revision and record state it is of, so never used for another.
+    models: Arc<Mutex<HashMap<i64, validate::Model>>>,
 }
 
 /// A program's write lock, held while a write is validated and stored.
@@ -144,6 +151,8 @@ impl App {
             forecaster: None,
             blobs: Arc::default(),
             program_locks: Arc::default(),
+            analyses: Arc::default(),
+            models: Arc::default(),
         }
     }
 
@@ -186,6 +195,26 @@ impl App {
             _local: local,
             shared: Some(shared),
         })
+    }
+
+    /// Takes the program's record-checking model if it is of this revision and state
+    /// (the caller holds the program's write lock, and puts it back with
+    /// [`App::put_model`] once its write is stored).
+    pub(crate) fn take_model(
+        &self,
+        program_id: i64,
+        rev_id: i64,
+        state: i64,
+    ) -> Option<validate::Model> {
+        let mut m = self.models.lock().ok()?;
+        let model = m.remove(&program_id)?;
+        (model.rev_id == rev_id && model.state == state).then_some(model)
+    }
+
+    pub(crate) fn put_model(&self, program_id: i64, model: validate::Model) {
+        if let Ok(mut m) = self.models.lock() {
+            m.insert(program_id, model);
+        }
     }
 
     pub(crate) async fn blob(&self, hash: &str) -> Result<Arc<str>, error::ApiError> {

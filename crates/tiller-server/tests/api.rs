@@ -14,6 +14,8 @@ use tiller_server::{App, Config, api};
 use tiller_store::{Options, Store};
 use tower::ServiceExt;
 
+mod web;
+
 fn temp_dir(tag: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "tiller-server-test-{tag}-{}-{}",
@@ -533,14 +535,22 @@ async fn records_merge_into_analyses_and_stale_writes_conflict() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.headers.get("etag").expect("etag"), "\"1\"");
     let id = r.body["id"].as_i64().expect("id");
+    // The write tells the record state it made; an analysis of at least that state
+    // includes it.
+    let state = r.headers.get("x-tiller-state").expect("state header");
+    let state: i64 = state.to_str().expect("ascii").parse().expect("number");
     let sched = s
         .call(
             "GET",
-            "/api/v1/programs/checkout/revisions/head/schedule",
+            &format!("/api/v1/programs/checkout/revisions/head/schedule?min_state={state}"),
             Some(&editor),
             None,
         )
         .await;
+    assert_eq!(
+        sched.headers.get("x-tiller-state").expect("state"),
+        &state.to_string()
+    );
     let task = sched.body["tasks"]
         .as_array()
         .expect("tasks")
@@ -578,6 +588,30 @@ async fn records_merge_into_analyses_and_stale_writes_conflict() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["error"]["diagnostics"][0]["code"], json!("E0201"));
+    // So is one that reads well but cannot be scheduled (its remaining work runs past
+    // the hundred-year horizon): the quick check schedules progress too.
+    let r = s
+        .call(
+            "POST",
+            "/api/v1/programs/checkout/progress",
+            Some(&editor),
+            Some(json!({"task": "web.cart", "date": "2027-02-12", "started": "2027-02-01", "remaining": "40000d"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["error"]["code"], json!("invalid_plan"));
+    // A RAID entry of the files cannot quietly change kind: a scenario of the plan
+    // names R-PCI in `mitigate`, which takes risks only.
+    let r = s
+        .call(
+            "POST",
+            "/api/v1/programs/checkout/raid",
+            Some(&editor),
+            Some(json!({"kind": "issue", "id": "R-PCI", "title": "Now an issue", "severity": "high"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.to_string().contains("is not a risk"), "{}", r.body);
     // The same task and date twice is a conflict, not a second record.
     let r = s
         .call(
@@ -616,6 +650,7 @@ async fn records_merge_into_analyses_and_stale_writes_conflict() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.body["error"]["current"]["version"], json!(2));
+    assert_eq!(r.headers.get("etag").expect("etag"), "\"2\"");
     assert_eq!(r.body["error"]["current"]["body"]["done"], json!(0.4));
     // Concurrent writers holding the same version: one wins, the others conflict.
     let mut handles = Vec::new();
@@ -690,6 +725,450 @@ async fn records_merge_into_analyses_and_stale_writes_conflict() {
     assert_eq!(r.body["error"]["code"], json!("not_found"));
 }
 
+#[tokio::test]
+async fn schedules_come_whole_summarised_paged_gzipped_and_cached() {
+    let s = Server::sqlite().await;
+    let admin = with_program(&s).await;
+    let base = "/api/v1/programs/checkout/revisions/head/schedule";
+    let full = s.call("GET", base, Some(&admin), None).await;
+    assert_eq!(full.status, StatusCode::OK);
+    let tasks = full.body["tasks"].as_array().expect("tasks").clone();
+    assert!(tasks.len() > 10);
+    // The summary: everything but the task list.
+    let r = s
+        .call("GET", &format!("{base}?view=summary"), Some(&admin), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["task_count"], json!(tasks.len()));
+    assert_eq!(r.body["milestones"], full.body["milestones"]);
+    assert_eq!(r.body["critical_path"], full.body["critical_path"]);
+    assert!(r.body.get("tasks").is_none());
+    // Pages of the task list, with chosen fields.
+    let r = s
+        .call(
+            "GET",
+            &format!("{base}?offset=5&limit=3&fields=id,finish,critical"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["tasks_total"], json!(tasks.len()));
+    let page = r.body["tasks"].as_array().expect("page");
+    assert_eq!(page.len(), 3);
+    for (got, want) in page.iter().zip(&tasks[5..8]) {
+        assert_eq!(
+            got,
+            &json!({"id": want["id"], "finish": want["finish"], "critical": want["critical"]})
+        );
+    }
+    let r = s
+        .call(
+            "GET",
+            &format!("{base}?view=summary&limit=3"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = s
+        .call(
+            "GET",
+            "/api/v1/programs/checkout/revisions/head/health?view=summary",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // Gzip when the client takes it; the same document.
+    let req = Request::builder()
+        .uri(base)
+        .header("authorization", format!("Bearer {admin}"))
+        .header("accept-encoding", "br, gzip;q=0.8")
+        .body(Body::empty())
+        .expect("req");
+    let r = s.router.clone().oneshot(req).await.expect("response");
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let etag = r.headers()["etag"].to_str().expect("etag").to_string();
+    // Weak: one tag for the plain and the gzipped bytes.
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert_eq!(r.headers()["vary"], "accept-encoding");
+    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+        .expect("gzip");
+    let doc: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(doc, full.body);
+    // An unchanged schedule is not sent again.
+    let r = s
+        .call_with("GET", base, Some(&admin), None, &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    // After a write, reads serve the newest analysis at once, and one that includes
+    // the write when asked for its state; a while later, every read does.
+    let r = s.call("POST", "/api/v1/programs/checkout/progress", Some(&admin), Some(json!({"task": "pay.api", "date": "2027-02-15", "started": "2027-02-08", "done": 0.75}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let state: i64 = r.headers["x-tiller-state"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("number");
+    let done = |body: &Value| {
+        body["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .find(|t| t["id"] == "pay.api")
+            .expect("task")["done"]
+            .clone()
+    };
+    let r = s
+        .call(
+            "GET",
+            &format!("{base}?min_state={state}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(done(&r.body), json!(0.75));
+    assert_eq!(r.headers["x-tiller-state"], state.to_string().as_str());
+    let mut fresh = false;
+    for _ in 0..100 {
+        let r = s.call("GET", base, Some(&admin), None).await;
+        if r.headers["x-tiller-state"] == state.to_string().as_str() {
+            assert_eq!(done(&r.body), json!(0.75));
+            fresh = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(fresh, "the background refresh never caught up");
+    // The tag named the analysis before the write: the new one is sent.
+    let r = s
+        .call_with("GET", base, Some(&admin), None, &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_ne!(r.headers["etag"], etag.as_str());
+    // Pages have their own tags, and answer 304 the same way.
+    let page = format!("{base}?offset=0&limit=2&fields=id");
+    let r = s.call("GET", &page, Some(&admin), None).await;
+    let tag = r.headers["etag"].to_str().expect("tag").to_string();
+    assert_ne!(tag, etag);
+    let r = s
+        .call_with("GET", &page, Some(&admin), None, &[("if-none-match", &tag)])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+}
+
+/// The servers the backend-independent tests run on: SQLite always, PostgreSQL too
+/// when DATABASE_URL is set.
+async fn servers() -> Vec<(&'static str, Server)> {
+    let mut out = vec![("SQLite", Server::sqlite().await)];
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        out.push(("PostgreSQL", Server::new(&fresh_postgres(&url).await).await));
+    }
+    out
+}
+
+/// A deterministic stream of small numbers (the cases below are drawn from it, so a
+/// failure is reproducible).
+struct Draw(u64);
+
+impl Draw {
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        &items[((self.0 >> 33) as usize) % items.len()]
+    }
+}
+
+/// Good and bad progress and RAID records for the checkout example, drawn from pools of
+/// tasks (leaf, summary, milestone, unknown), dates, people and values that the plan
+/// reader or the scheduler accepts or refuses.
+fn drawn_records(program: &tiller_core::Program, n: usize) -> Vec<tiller_app::bundle::Record> {
+    use tiller_app::bundle::{Record, RecordKind};
+    use tiller_core::TaskKind;
+    let of_kind = |k: TaskKind| -> Vec<String> {
+        program
+            .tasks
+            .iter()
+            .filter(|t| t.kind == k)
+            .map(|t| t.id.clone())
+            .collect()
+    };
+    let mut tasks = of_kind(TaskKind::Leaf);
+    tasks.truncate(6);
+    tasks.extend(of_kind(TaskKind::Summary).into_iter().take(1));
+    tasks.extend(of_kind(TaskKind::Milestone).into_iter().take(1));
+    tasks.push("no.such.task".to_string());
+    let dates = [
+        "2027-02-12",
+        "2027-02-15",
+        "2027-02-01",
+        "2027-03-08",
+        "2027-02-30",
+    ];
+    let progress_extras = [
+        json!({"done": 0.5}),
+        json!({"done": 1.5}),
+        json!({"status": "done", "done": 0.5}),
+        json!({"status": "done", "done": 1.0, "finished": "2027-02-10"}),
+        json!({"status": "not_started", "done": 0.2}),
+        json!({"status": "in_progress", "started": "2027-01-20", "remaining": "3d"}),
+        json!({"started": "2099-01-01"}),
+        json!({"started": "2027-01-25", "remaining": "40000d"}),
+        json!({"started": "2027-01-25", "finished": "2027-01-20", "status": "done", "done": 1.0}),
+        json!({"done": 0.3, "by": "alice", "cost": "1,200"}),
+        json!({"done": 0.3, "by": "nobody"}),
+        json!({"done": 0.3, "colour": "blue"}),
+        json!({"remaining": "2h", "note": "on track"}),
+    ];
+    let raid = [
+        json!({"kind": "risk", "id": "R-NEW", "title": "New risk", "probability": 0.3}),
+        json!({"kind": "risk", "id": "R-NEW", "title": "New risk", "probability": 1.5}),
+        json!({"kind": "risk", "id": "R-PCI", "title": "QSA finds gaps", "probability": 0.5}),
+        json!({"kind": "issue", "id": "R-PCI", "title": "Now an issue", "severity": "high"}),
+        json!({"kind": "issue", "id": "I-NEW", "title": "New issue", "severity": "high", "owner": "alice", "due": "2027-03-01"}),
+        json!({"kind": "issue", "id": "I-NEW", "title": "New issue", "severity": "dire"}),
+        json!({"kind": "issue", "id": "I-SANDBOX", "title": "Sandbox", "affects": ["R-PCI", "no.such.thing"]}),
+        json!({"kind": "issue", "id": "I-SANDBOX", "title": "Sandbox", "affects": ["R-PCI"], "owner": "raj"}),
+        json!({"kind": "decision", "id": "DEC-NEW", "title": "New", "status": "decided", "decided_by": "raj", "decided_on": "2027-02-01"}),
+        json!({"kind": "decision", "id": "DEC-NEW", "title": "New", "decided_by": "nobody"}),
+        json!({"kind": "assumption", "id": "A-NEW", "title": "New", "validate_by": "2027-04-01"}),
+        json!({"kind": "assumption", "id": "A-NEW", "title": "New", "validate_by": "2027-04-31"}),
+        json!({"kind": "risk", "id": "DEC-PSP", "title": "A decision as a risk"}),
+    ];
+    let mut draw = Draw(20_261_126);
+    (0..n)
+        .map(|i| {
+            if i % 3 == 2 {
+                let mut body = draw.pick(&raid).as_object().expect("object").clone();
+                let kind = body
+                    .remove("kind")
+                    .and_then(|k| k.as_str().and_then(RecordKind::parse))
+                    .expect("kind");
+                Record { kind, body }
+            } else {
+                let mut body = draw
+                    .pick(&progress_extras)
+                    .as_object()
+                    .expect("object")
+                    .clone();
+                body.insert("task".into(), json!(draw.pick(&tasks)));
+                body.insert("date".into(), json!(draw.pick(&dates)));
+                Record {
+                    kind: RecordKind::Progress,
+                    body,
+                }
+            }
+        })
+        .collect()
+}
+
+/// The server accepts a record exactly when the full check would: the example's files
+/// with every record accepted so far (this one in place of the one of its identity)
+/// merged in, read and scheduled. Most of these writes go through the quick check.
+async fn quick_check_agrees_with_full_check(name: &str, s: &Server) {
+    use tiller_app::bundle::{self, Layout};
+    let admin = with_program(s).await;
+    let files = tiller_server::cli::example_bundle();
+    let a = tiller_app::analysis::analyze(files.load()).expect("the example checks");
+    let index = bundle::BundleIndex::of(&a.program, &a.sources);
+    // Accepted records: identity → (namespace, id, version, record).
+    let mut accepted: Vec<(String, &'static str, i64, i64, bundle::Record)> = Vec::new();
+    let (mut yes, mut no) = (0, 0);
+    for (n, record) in drawn_records(&a.program, 72).into_iter().enumerate() {
+        let Ok(key) = record.key() else {
+            continue;
+        };
+        let ns = if record.kind.is_raid() {
+            "raid"
+        } else {
+            "progress"
+        };
+        let mut all: Vec<bundle::Record> = accepted
+            .iter()
+            .filter(|x| !(x.0 == key && x.1 == ns))
+            .map(|x| x.4.clone())
+            .collect();
+        all.push(record.clone());
+        let expected = bundle::merge(&files, &index, &all, &[], Layout::Analysis)
+            .is_ok_and(|m| tiller_app::analysis::analyze(m.load()).is_ok());
+        let mut body = Value::Object(record.body.clone());
+        if record.kind.is_raid() {
+            body["kind"] = json!(record.kind.table());
+        }
+        let existing = accepted.iter().position(|x| x.0 == key && x.1 == ns);
+        let r = match existing {
+            None => {
+                s.call(
+                    "POST",
+                    &format!("/api/v1/programs/checkout/{ns}"),
+                    Some(&admin),
+                    Some(body.clone()),
+                )
+                .await
+            }
+            Some(i) => {
+                let (id, version) = (accepted[i].2, accepted[i].3);
+                s.call_with(
+                    "PUT",
+                    &format!("/api/v1/programs/checkout/{ns}/{id}"),
+                    Some(&admin),
+                    Some(body.clone()),
+                    &[("if-match", &format!("\"{version}\""))],
+                )
+                .await
+            }
+        };
+        let took = r.status.is_success();
+        assert_eq!(
+            took, expected,
+            "{name}, case {n}: {body} answered {} {}",
+            r.status, r.body
+        );
+        if took {
+            yes += 1;
+            let entry = (
+                key,
+                ns,
+                r.body["id"].as_i64().expect("id"),
+                r.body["version"].as_i64().expect("version"),
+                record,
+            );
+            match existing {
+                Some(i) => accepted[i] = entry,
+                None => accepted.push(entry),
+            }
+        } else {
+            no += 1;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{name}, case {n}"
+            );
+            assert_eq!(r.body["error"]["code"], json!("invalid_plan"));
+        }
+    }
+    assert!(
+        yes >= 10 && no >= 10,
+        "{name}: {yes} accepted, {no} refused"
+    );
+    // The records the server holds make the plan the full check accepted.
+    let all: Vec<bundle::Record> = accepted.iter().map(|x| x.4.clone()).collect();
+    let merged = bundle::merge(&files, &index, &all, &[], Layout::Analysis).expect("merges");
+    let want = tiller_app::analysis::analyze(merged.load()).expect("checks");
+    // Every accepted write made one record state.
+    let r = s
+        .call(
+            "GET",
+            &format!(
+                "/api/v1/programs/checkout/revisions/head/schedule?view=summary&min_state={yes}"
+            ),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.headers["x-tiller-state"], yes.to_string().as_str());
+    let doc = serde_json::to_value(tiller_app::output::schedule_doc(
+        &want.program,
+        &want.schedule,
+        &want.warnings,
+        &want.sources,
+    ))
+    .expect("json");
+    assert_eq!(r.body["finish"], doc["finish"], "{name}");
+    assert_eq!(r.body["milestones"], doc["milestones"], "{name}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quick_record_check_refuses_exactly_what_the_full_check_refuses() {
+    for (name, s) in servers().await {
+        quick_check_agrees_with_full_check(name, &s).await;
+    }
+}
+
+/// Two programs with the same plan files and different records at the same record
+/// state number get each their own analyses.
+async fn analyses_are_per_program(name: &str, s: &Server) {
+    let admin = with_program(s).await;
+    let r = s
+        .call(
+            "POST",
+            "/api/v1/programs",
+            Some(&admin),
+            Some(json!({"slug": "twin", "name": "Twin"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = s
+        .call(
+            "POST",
+            "/api/v1/programs/twin/revisions",
+            Some(&admin),
+            Some(example()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mut states = Vec::new();
+    for (slug, done) in [("checkout", 0.25), ("twin", 0.75)] {
+        let r = s
+            .call(
+                "POST",
+                &format!("/api/v1/programs/{slug}/progress"),
+                Some(&admin),
+                Some(json!({"task": "pay.api", "date": "2027-02-15", "done": done})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{name}: {}", r.body);
+        states.push(r.headers["x-tiller-state"].clone());
+    }
+    assert_eq!(states[0], states[1], "{name}: the same state number");
+    for (slug, done) in [("checkout", 0.25), ("twin", 0.75)] {
+        let r = s
+            .call(
+                "GET",
+                &format!(
+                    "/api/v1/programs/{slug}/revisions/head/schedule?offset=0&limit=5000&fields=id,done&min_state={}",
+                    states[0].to_str().expect("ascii")
+                ),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        let task = r.body["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .find(|t| t["id"] == "pay.api")
+            .expect("task")
+            .clone();
+        assert_eq!(task["done"], json!(done), "{name}: {slug}");
+    }
+    // A state no write has made yet is refused, not waited for.
+    let r = s
+        .call(
+            "GET",
+            "/api/v1/programs/twin/revisions/head/schedule?min_state=999",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyses_of_records_are_never_shared_between_programs() {
+    for (name, s) in servers().await {
+        analyses_are_per_program(name, &s).await;
+    }
+}
 #[tokio::test]
 async fn pulled_files_check_and_push_back_cleanly() {
     let s = Server::sqlite().await;
