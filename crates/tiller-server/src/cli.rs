@@ -209,8 +209,16 @@ pub fn demo(bind: &str) -> Result<Outcome, String> {
                 return Err(e);
             }
         };
+        // Session cookies are `Secure`: browsers keep them over plain HTTP for
+        // the name `localhost` only, so the dashboard link uses it.
+        let dashboard = if addr.ip().is_loopback() {
+            format!("http://localhost:{}/", addr.port())
+        } else {
+            format!("{base}/")
+        };
         println!(
             "Tiller demo server: http://{addr}\n\
+             dashboard: {dashboard} (log in as demo)\n\
              database: {} (embedded SQLite; delete the folder when done)\n\
              user: demo   password: {password}\n\
              API token: {token}\n\n\
