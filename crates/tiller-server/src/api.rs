@@ -116,8 +116,13 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
-async fn not_found() -> Response {
-    ApiError::NotFound.into_response()
+/// API paths answer in JSON; anything else is a page a browser asked for.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::NotFound.into_response()
+    } else {
+        crate::web::WebError::Api(ApiError::NotFound).into_response()
+    }
 }
 
 async fn method_not_allowed() -> Response {

@@ -318,6 +318,17 @@ async fn pages_need_a_login_and_show_the_report_figures() {
     let p = s.get("/login", None).await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.body.contains("<label for=\"password\">"), "{}", p.body);
+    // An unknown page is a page saying so; an unknown API path stays JSON.
+    let p = s.get("/no-such-page", None).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(
+        p.body.contains("<main") && p.body.contains("Not found"),
+        "{}",
+        p.body
+    );
+    let p = s.get("/api/v1/no-such-thing", None).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(p.body.starts_with('{'), "{}", p.body);
     // A wrong password stays on the form, says so, and sets no cookie.
     let p = s
         .post(
