@@ -35,6 +35,8 @@ pub struct Digest {
     pub state: i64,
     pub analysis: Analysis,
     reported: OnceCell<Result<Arc<Reported>, String>>,
+    /// The executive report (`tiller report --audience exec`), on first use.
+    exec: OnceCell<Result<Arc<StatusReport>, String>>,
     leveling: OnceCell<Result<Arc<Leveling>, String>>,
 }
 
@@ -93,6 +95,7 @@ pub async fn of(app: &App, program: &Program) -> Result<Arc<Digest>, ApiError> {
         state: st.state_seq,
         analysis,
         reported: OnceCell::new(),
+        exec: OnceCell::new(),
         leveling: OnceCell::new(),
     });
     if let Ok(mut c) = cache().lock() {
@@ -136,6 +139,28 @@ impl Digest {
             Ok(Err(e)) => Some(Err(ApiError::internal(format!("report task: {e}")))),
             Err(_) => None,
         }
+    }
+
+    /// The status report for executives, as `tiller report --audience exec`.
+    pub async fn exec_report(self: &Arc<Self>) -> Result<Arc<StatusReport>, ApiError> {
+        let me = self.clone();
+        let r = self
+            .exec
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(move || {
+                    let options = status::ReportOptions {
+                        audience: Audience::Exec,
+                        ..report_options(&me.analysis)
+                    };
+                    status::build(&me.analysis, &options)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("report task: {e}")))
+            })
+            .await;
+        r.clone().map_err(ApiError::internal)
     }
 
     /// The leveled schedule (for the Gantt's delay explanations).

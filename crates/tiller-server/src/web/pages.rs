@@ -8,10 +8,13 @@ use askama_web::WebTemplate;
 use axum::extract::{Extension, Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
+use tiller_core::Audience;
+use tiller_report::status::StatusReport;
 
-use super::{Ctx, WebResult, digest, money, pct, program_page};
+use super::{Ctx, WebError, WebResult, digest, money, pct, program_page};
 use crate::App;
 use crate::auth::{Auth, Role};
+use crate::error::ApiError;
 
 /// A chart of the report: its SVG (drawn by tiller-report from plan data, with
 /// every text escaped there) and caption.
@@ -312,20 +315,54 @@ struct ReportPage {
     ctx: Ctx,
     as_of: String,
     headline: String,
+    /// `exec` or `team`.
+    audience: &'static str,
+}
+
+type Query = axum::extract::Query<std::collections::BTreeMap<String, String>>;
+
+/// The audience a report request asks for (`?audience=exec|team`, team when absent),
+/// as `tiller report --audience`.
+fn audience_of(q: &std::collections::BTreeMap<String, String>) -> Result<Audience, WebError> {
+    match q.get("audience") {
+        None => Ok(Audience::Team),
+        Some(a) => match Audience::parse(a) {
+            Some(a) => Ok(a),
+            None => Err(WebError::Api(ApiError::bad(format!(
+                "unknown audience `{a}` (expected exec or team)"
+            )))),
+        },
+    }
+}
+
+/// Renders the report for the requested audience with `render`.
+async fn render_report<T>(
+    d: &std::sync::Arc<digest::Digest>,
+    audience: Audience,
+    render: impl FnOnce(&StatusReport) -> T,
+) -> Result<T, WebError> {
+    Ok(match audience {
+        Audience::Exec => render(&*d.exec_report().await?),
+        Audience::Team => render(&d.reported().await?.report),
+    })
 }
 
 pub async fn report(
     State(app): State<App>,
     Extension(auth): Extension<Auth>,
     Path(p): Path<String>,
+    axum::extract::Query(q): Query,
 ) -> WebResult {
     let (program, _, _, ctx) = program_page(&app, &auth, &p, Role::Viewer, "/report").await?;
+    let audience = audience_of(&q)?;
     let d = digest::of(&app, &program).await?;
-    let r = d.reported().await?;
+    let (as_of, headline) =
+        render_report(&d, audience, |r| (r.as_of.to_string(), r.headline.clone())).await?;
     Ok(ReportPage {
         ctx,
-        as_of: r.report.as_of.to_string(),
-        headline: r.report.headline.clone(),
+        as_of,
+        headline,
+        audience: audience.key(),
     }
     .into_response())
 }
@@ -340,11 +377,15 @@ pub async fn report_markdown(
     State(app): State<App>,
     Extension(auth): Extension<Auth>,
     Path(p): Path<String>,
+    axum::extract::Query(q): Query,
 ) -> WebResult {
     let (program, _, _, _) = program_page(&app, &auth, &p, Role::Viewer, "/report").await?;
+    let audience = audience_of(&q)?;
     let d = digest::of(&app, &program).await?;
-    let r = d.reported().await?;
-    let text = tiller_report::markdown::render(&r.report);
+    let (text, as_of) = render_report(&d, audience, |r| {
+        (tiller_report::markdown::render(r), r.as_of)
+    })
+    .await?;
     Ok((
         [
             (
@@ -353,7 +394,7 @@ pub async fn report_markdown(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                attachment(format!("{}-{}.md", program.slug, r.report.as_of)),
+                attachment(format!("{}-{}.md", program.slug, as_of)),
             ),
         ],
         text,
@@ -367,14 +408,15 @@ pub async fn report_html(
     State(app): State<App>,
     Extension(auth): Extension<Auth>,
     Path(p): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+    axum::extract::Query(q): Query,
 ) -> WebResult {
     let (program, _, _, _) = program_page(&app, &auth, &p, Role::Viewer, "/report").await?;
+    let audience = audience_of(&q)?;
     let d = digest::of(&app, &program).await?;
-    let r = d.reported().await?;
-    let text = tiller_report::html::render(&r.report);
+    let (text, as_of) =
+        render_report(&d, audience, |r| (tiller_report::html::render(r), r.as_of)).await?;
     let disposition = if q.contains_key("download") {
-        attachment(format!("{}-{}.html", program.slug, r.report.as_of))
+        attachment(format!("{}-{}.html", program.slug, as_of))
     } else {
         "inline".to_string()
     };

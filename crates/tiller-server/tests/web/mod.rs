@@ -396,6 +396,33 @@ async fn pages_need_a_login_and_show_the_report_figures() {
         .get("/programs/checkout/report.html?download=1", Some(&cookie))
         .await;
     assert_eq!(html.body, tiller_report::html::render(&report));
+    // `?audience=exec` is `tiller report --audience exec`, the page links both.
+    let exec = tiller_report::status::build(
+        &a,
+        &tiller_report::status::ReportOptions {
+            audience: tiller_core::Audience::Exec,
+            ..options
+        },
+    )
+    .expect("exec report");
+    let md = s
+        .get("/programs/checkout/report.md?audience=exec", Some(&cookie))
+        .await;
+    assert_eq!(md.body, tiller_report::markdown::render(&exec));
+    assert_ne!(md.body, tiller_report::markdown::render(&report));
+    let page = s
+        .get("/programs/checkout/report?audience=exec", Some(&cookie))
+        .await;
+    assert!(
+        page.body.contains("report.html?audience=exec"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("id=\"aud-team\""), "{}", page.body);
+    let bad = s
+        .get("/programs/checkout/report.md?audience=board", Some(&cookie))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     // The Gantt's rows: every task and milestone, in outline order.
     let g = s.get("/programs/checkout/gantt.json", Some(&cookie)).await;
     let v: Value = serde_json::from_str(&g.body).expect("gantt JSON");
