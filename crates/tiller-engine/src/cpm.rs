@@ -582,13 +582,14 @@ impl Network {
                 let p = link.node as usize;
                 // A summary's start node is zero-length (so its end is its start)
                 // unless a forecast draws a risk delay onto it: then its children
-                // wait for the delay to pass.
-                let from =
-                    if link.kind.from_finish() || self.nodes[p].role == NodeRole::SummaryStart {
-                        ef[p]
-                    } else {
-                        es[p]
-                    };
+                // wait for the delay to pass. Only links from summary nodes look.
+                let from = if link.kind.from_finish()
+                    || (link.dummy && self.nodes[p].role == NodeRole::SummaryStart)
+                {
+                    ef[p]
+                } else {
+                    es[p]
+                };
                 match axis.add_lag(from, link.lag()) {
                     Some(t) if link.kind.to_finish() => finish_bound = finish_bound.max(t),
                     Some(t) => start_bound = start_bound.max(t),

@@ -99,6 +99,10 @@ pub(crate) struct Link {
     pub lag: Lag,
     /// Child to its summary's first-start node: takes the minimum.
     pub min: bool,
+    /// Measured from the predecessor's finish: finish-side links, and a
+    /// summary's start to its children (that node is zero-length unless a
+    /// forecast draws a risk delay onto it; then the children wait for it).
+    pub from_end: bool,
 }
 
 /// Per task: its node, or a summary's start, finish and first nodes.
@@ -487,26 +491,27 @@ impl<'p> PlanModel<'p> {
             } = task_nodes[i];
             if let Some(parent) = task.parent {
                 let p = task_nodes[parent.index()];
-                let structural = |node, kind, min| Link {
+                let structural = |node, kind: DepKind, min, from_end| Link {
                     node,
                     kind,
                     lag: Lag::default(),
                     min,
+                    from_end: from_end || kind.from_finish(),
                 };
                 edges.push((
                     p.start,
                     start,
-                    structural(p.start, DepKind::StartToStart, false),
+                    structural(p.start, DepKind::StartToStart, false, true),
                 ));
                 edges.push((
                     finish,
                     p.finish,
-                    structural(finish, DepKind::FinishToStart, false),
+                    structural(finish, DepKind::FinishToStart, false, false),
                 ));
                 edges.push((
                     first,
                     p.first,
-                    structural(first, DepKind::StartToStart, true),
+                    structural(first, DepKind::StartToStart, true, false),
                 ));
             }
             for dep in &task.deps {
@@ -524,6 +529,7 @@ impl<'p> PlanModel<'p> {
                         kind: dep.kind,
                         lag: dep.lag,
                         min: false,
+                        from_end: dep.kind.from_finish(),
                     },
                 ));
             }
@@ -597,9 +603,7 @@ impl<'p> PlanModel<'p> {
     /// (the actual start of work in progress).
     pub(crate) fn link_from(&self, link: &Link, start: &[i32], finish: &[i32]) -> Tick {
         let p = link.node as usize;
-        // A summary's start node is zero-length unless a forecast draws a risk
-        // delay onto it: then its children wait for the delay to pass.
-        if link.kind.from_finish() || self.nodes[p].role == NodeRole::SummaryStart {
+        if link.from_end {
             Tick::from(finish[p])
         } else {
             self.shown_start(p, Tick::from(start[p]))
