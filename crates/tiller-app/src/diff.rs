@@ -8,6 +8,7 @@ use tiller_engine::diff::{DateChange, PlanDiff, Side, compare};
 use tiller_plan::Loaded;
 
 use crate::analysis::{Analysis, Rejected, analyze};
+use crate::output::money;
 
 /// Why a version of the plan could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -119,10 +120,6 @@ fn days(n: i64) -> String {
         1 | -1 => format!("{n:+} working day"),
         _ => format!("{n:+} working days"),
     }
-}
-
-fn money(x: f64) -> String {
-    tiller_core::Money::from_units(x.round()).map_or_else(|| format!("{x:.0}"), |m| m.to_string())
 }
 
 fn date_line(d: &DateChange) -> String {

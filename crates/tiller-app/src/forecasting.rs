@@ -6,6 +6,8 @@ use tiller_engine::forecast::{Forecast, ForecastError, ForecastOptions};
 use tiller_engine::level::LevelOptions;
 use tiller_plan::Diagnostic;
 
+use crate::output::money;
+
 /// Default iterations when neither the command line nor `[forecast]` sets them.
 pub const DEFAULT_ITERATIONS: usize = 10_000;
 
@@ -75,10 +77,6 @@ pub fn run(
 
 fn pct(p: Option<f64>) -> String {
     p.map_or_else(|| "-".to_string(), |p| format!("{:.0}%", p * 100.0))
-}
-
-fn money(x: f64) -> String {
-    tiller_core::Money::from_units(x.round()).map_or_else(|| format!("{x:.0}"), |m| m.to_string())
 }
 
 /// The forecast for a terminal.

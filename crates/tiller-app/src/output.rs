@@ -87,6 +87,11 @@ pub struct BaselineDoc {
 }
 
 /// Tasks and milestones that moved against a baseline, largest finish slip first.
+/// Whole currency units with thousands separators: reports read better without cents.
+pub fn money(x: f64) -> String {
+    tiller_core::Money::from_units(x.round()).map_or_else(|| format!("{x:.0}"), |m| m.to_string())
+}
+
 pub fn variance_table(name: &str, rows: &[crate::tracking::Variance]) -> String {
     let mut moved: Vec<&crate::tracking::Variance> = rows
         .iter()

@@ -8,6 +8,8 @@ use tiller_core::{Baseline, Program, TaskIdx, TaskKind};
 use tiller_engine::evm::{EvmInput, EvmReport, Metrics};
 use tiller_engine::{Network, Schedule};
 
+use crate::output::money;
+
 /// Problems with a tracking request (as opposed to problems in the plan).
 #[derive(Debug, thiserror::Error)]
 pub enum TrackingError {
@@ -87,11 +89,6 @@ pub fn evm(
         as_of,
         calendar: &calendar,
     }))
-}
-
-/// Whole currency units with thousands separators: reports read better without cents.
-fn money(x: f64) -> String {
-    tiller_core::Money::from_units(x.round()).map_or_else(|| format!("{x:.0}"), |m| m.to_string())
 }
 
 fn index(x: Option<f64>) -> String {

@@ -44,10 +44,7 @@ pub fn date_after(origin: NaiveDate, days: i64) -> NaiveDate {
 }
 
 /// Whole currency units with thousands separators.
-pub fn money(x: f64) -> String {
-    tiller_core::Money::from_units(x.round() + 0.0)
-        .map_or_else(|| format!("{x:.0}"), |m| m.to_string())
-}
+pub use tiller_app::output::money;
 
 /// A probability as a whole percentage.
 pub fn pct(p: f64) -> String {
