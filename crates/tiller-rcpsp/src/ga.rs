@@ -6,9 +6,10 @@
 //! right-justified ones. Children of two right-justified parents are decoded
 //! with the forward serial SGS (which left-justifies them) and join the left
 //! population; children of left-justified parents are decoded backward and
-//! join the right population. Every child therefore costs one schedule and is
-//! at the same time a justification pass (Valls, Ballestín & Quintanilla
-//! 2005). Lists are recombined with Hartmann's (1998) two-point crossover.
+//! join the right population. Every decode is therefore at the same time a
+//! justification pass (Valls, Ballestín & Quintanilla 2005); left-justified
+//! children are right-justified once more, so they feed both populations.
+//! Lists are recombined with Hartmann's (1998) two-point crossover.
 //!
 //! Phase 2 spends the rest of the budget on an iterated local search around
 //! the current schedule: a few precedence-feasible shift moves on its
@@ -221,6 +222,7 @@ struct Ga<'e, 'a, M: Model> {
     pos: Vec<u32>,
     spare: Option<Member>,
     child_list: Vec<u32>,
+    child_finish: Vec<i32>,
     lft: Vec<i64>,
 }
 
@@ -379,7 +381,11 @@ impl<M: Model> Ga<'_, '_, M> {
         (a, b)
     }
 
-    /// Right-justified parents, forward SGS: a left-justified child.
+    /// Right-justified parents, forward SGS: a left-justified child, which
+    /// is then right-justified too (one more schedule) and offered to the
+    /// right population. The second offspring per forward child measured
+    /// about 0.06 points better on PSPLIB J120 at 1,000 schedules and 0.1
+    /// at 5,000 (eight and two seeds), neutral on J30 and J60.
     fn forward_child(&mut self, budget: &mut Budget, best: &mut Best, rng: &mut Pcg64Mcg) {
         self.make_child(true, rng);
         budget.tick();
@@ -389,25 +395,37 @@ impl<M: Model> Ga<'_, '_, M> {
         best.offer(self.engine, mk);
         let mut c = self.take_spare();
         c.starts.copy_from_slice(&self.engine.start);
-        let finishes = std::mem::take(&mut self.engine.finish);
-        self.engine.list_by_finish_desc(&finishes, &mut c.list);
-        self.engine.finish = finishes;
+        self.child_finish.copy_from_slice(&self.engine.finish);
+        self.engine
+            .list_by_finish_desc(&self.child_finish, &mut c.list);
         c.fit = mk;
         c.hash = hash_starts(&c.starts, 0);
         self.spare = self.lj.insert(c);
+        if budget.exhausted() || best.optimal() {
+            return;
+        }
+        budget.tick();
+        let deadline = self.back_deadline(mk);
+        if let Ok(first) = self.engine.justify_backward(&self.child_finish, deadline) {
+            self.keep_right(first, best);
+        }
     }
 
     /// Left-justified parents, backward SGS: a right-justified child.
     fn backward_child(&mut self, budget: &mut Budget, best: &mut Best, rng: &mut Pcg64Mcg) {
-        let m = self.engine.m;
         let (a, b) = self.make_child(false, rng);
         let deadline = self.back_deadline(self.lj.members[a].fit.max(self.lj.members[b].fit));
         budget.tick();
-        let Ok(first) = self.engine.serial_backward(&self.child_list, deadline) else {
-            return;
-        };
+        if let Ok(first) = self.engine.serial_backward(&self.child_list, deadline) {
+            self.keep_right(first, best);
+        }
+    }
+
+    /// Offers the right-justified schedule in the engine (first start
+    /// `first`) to `best` and to the right population.
+    fn keep_right(&mut self, first: i32, best: &mut Best) {
         let span = max_finish(self.engine) - first;
-        if m.shift_invariant() {
+        if self.engine.m.shift_invariant() {
             best.offer_shifted(self.engine, first, span);
         }
         let mut c = self.take_spare();
@@ -440,6 +458,7 @@ pub(crate) fn run<M: Model>(
         pos: vec![0; n],
         spare: None,
         child_list: Vec::with_capacity(n),
+        child_finish: vec![0; n],
         lft,
     };
     ga.populate(basis, budget, best, rng);
