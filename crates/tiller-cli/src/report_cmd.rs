@@ -402,17 +402,7 @@ pub fn retro(args: RetroArgs, style: Style) -> anyhow::Result<ExitCode> {
 /// `tiller demo`: the team status report of the example program, as HTML in the
 /// current folder.
 pub fn demo(a: &Analysis) -> anyhow::Result<()> {
-    let r = status::build(
-        a,
-        &status::ReportOptions {
-            evidence: evidence::Options::for_program(&a.program),
-            audience: Audience::Team,
-            stakeholder: None,
-            since: None,
-            drift: Vec::new(),
-            charts: true,
-        },
-    )?;
+    let r = status::build(a, &status::ReportOptions::for_program(&a.program))?;
     std::fs::write(DEMO_REPORT, html::render(&r))
         .map_err(|e| anyhow::anyhow!("cannot write `{DEMO_REPORT}`: {e}"))?;
     eprintln!(

@@ -37,6 +37,21 @@ pub struct ReportOptions<'a> {
     pub charts: bool,
 }
 
+impl ReportOptions<'static> {
+    /// `tiller report` with no options: the team's report with the plan's forecast
+    /// iterations and seed, nothing to compare with, charts drawn.
+    pub fn for_program(program: &tiller_core::Program) -> Self {
+        ReportOptions {
+            evidence: Options::for_program(program),
+            audience: Audience::Team,
+            stakeholder: None,
+            since: None,
+            drift: Vec::new(),
+            charts: true,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error(transparent)]

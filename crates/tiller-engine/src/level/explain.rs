@@ -152,14 +152,7 @@ pub(crate) fn analyse(
         }
         if node.role == NodeRole::SummaryFirst {
             // The child that starts first carries the summary's start.
-            let first = model
-                .links_in(v)
-                .iter()
-                .min_by_key(|l| {
-                    model.shown_start(l.node as usize, Tick::from(start[l.node as usize]))
-                })
-                .map(|l| l.node);
-            drivers[v].extend(first);
+            drivers[v].extend(model.first_child(v, start));
             continue;
         }
         let m = modes[v] as usize;

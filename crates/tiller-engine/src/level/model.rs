@@ -610,6 +610,15 @@ impl<'p> PlanModel<'p> {
         }
     }
 
+    /// The child that starts first among the links into summary-start node
+    /// `v`: it carries the summary's start.
+    pub(crate) fn first_child(&self, v: usize, start: &[i32]) -> Option<u32> {
+        self.links_in(v)
+            .iter()
+            .min_by_key(|l| self.shown_start(l.node as usize, Tick::from(start[l.node as usize])))
+            .map(|l| l.node)
+    }
+
     /// The start shown for node `v` whose activity starts at `start`: the
     /// actual start of work in progress.
     pub(crate) fn shown_start(&self, v: usize, start: Tick) -> Tick {

@@ -421,13 +421,7 @@ impl Session<'_, '_> {
                 continue;
             }
             if node.role == NodeRole::SummaryFirst {
-                let first = model
-                    .links_in(v)
-                    .iter()
-                    .min_by_key(|l| {
-                        model.shown_start(l.node as usize, Tick::from(start[l.node as usize]))
-                    })
-                    .map(|l| l.node);
+                let first = model.first_child(v, start);
                 if let Some(d) = first
                     && !self.on[d as usize]
                 {

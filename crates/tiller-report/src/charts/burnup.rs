@@ -194,24 +194,14 @@ pub fn chart(e: &Evidence<'_>) -> Option<Chart> {
         pace(p85)
     );
     let mut g = Svg::new("burn-up", w, h, &title, &desc);
-    g.text(
-        10.0,
-        18.0,
+    g.heading(
         &title,
-        "start",
-        "font-size=\"13\" font-weight=\"bold\"",
-    );
-    g.text(
-        10.0,
-        33.0,
         &format!(
             "{} of {} {} done; projected at the measured weekly pace",
             n(now),
             n(b.scope),
             b.unit
         ),
-        "start",
-        "font-size=\"11\" fill=\"#444444\"",
     );
     g.value_grid(&ys, left, w - right, n);
     g.date_axis(&axis, left, w - right, h - bottom);

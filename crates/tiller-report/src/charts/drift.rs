@@ -98,24 +98,13 @@ pub fn chart(e: &Evidence<'_>, points: &[DriftPoint]) -> Option<Chart> {
         last
     );
     let mut g = Svg::new("drift", w, h, &title, &desc);
-    g.text(
-        10.0,
-        18.0,
+    g.heading(
         &title,
-        "start",
-        "font-size=\"13\" font-weight=\"bold\"",
-    );
-    g.text(
-        10.0,
-        33.0,
-        &if points.len() == 1 {
+        if points.len() == 1 {
             "one report so far: record reports (`tiller report --record`) to see the drift"
-                .to_string()
         } else {
-            "P80 date minus the promise, working days; above the line = late".to_string()
+            "P80 date minus the promise, working days; above the line = late"
         },
-        "start",
-        "font-size=\"11\" fill=\"#444444\"",
     );
     g.value_grid(&ys, left, w - right, |v| format!("{:+}", v as i64));
     let zy = ys.y(0.0);

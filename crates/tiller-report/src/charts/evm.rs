@@ -41,16 +41,8 @@ pub fn s_curve(r: &EvmReport, program: &str) -> Option<Chart> {
         money(m.bac)
     );
     let mut g = Svg::new("evm", w, h, &title, &desc);
-    g.text(
-        10.0,
-        18.0,
+    g.heading(
         &title,
-        "start",
-        "font-size=\"13\" font-weight=\"bold\"",
-    );
-    g.text(
-        10.0,
-        33.0,
         &format!(
             "SPI {}, CPI {} ({})",
             m.spi
@@ -59,8 +51,6 @@ pub fn s_curve(r: &EvmReport, program: &str) -> Option<Chart> {
                 .map_or_else(|| "n/a".to_string(), |v| format!("{v:.2}")),
             r.currency
         ),
-        "start",
-        "font-size=\"11\" fill=\"#444444\"",
     );
     g.value_grid(&ys, left, w - right, compact);
     g.date_axis(&axis, left, w - right, h - bottom);

@@ -58,22 +58,12 @@ pub fn milestone(f: &DateForecast, o: &Outlook, iterations: usize) -> Chart {
             .unwrap_or_default()
     );
     let mut g = Svg::new(&format!("forecast-{}", o.id), w, h, &title, &desc);
-    g.text(
-        10.0,
-        18.0,
+    g.heading(
         &clip_title(&o.id, &o.name),
-        "start",
-        "font-size=\"13\" font-weight=\"bold\"",
-    );
-    g.text(
-        10.0,
-        33.0,
         &match (o.promised, f.probability_on_time) {
             (Some(pd), Some(p)) => format!("{} chance of meeting the promise ({pd})", pct(p)),
             _ => format!("P50 {}, P80 {}", f.p50, f.p80),
         },
-        "start",
-        "font-size=\"11\" fill=\"#444444\"",
     );
     // Axes.
     g.value_grid(&ys, left, w - right, |v| format!("{}%", n(v * 100.0)));

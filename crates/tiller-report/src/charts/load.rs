@@ -47,19 +47,9 @@ pub fn heatmap(e: &Evidence<'_>, load: &LoadReport) -> Option<Chart> {
         over_cells
     );
     let mut g = Svg::new("load", w, h, &title, &desc);
-    g.text(
-        10.0,
-        18.0,
+    g.heading(
         &title,
-        "start",
-        "font-size=\"13\" font-weight=\"bold\"",
-    );
-    g.text(
-        10.0,
-        33.0,
         "work assigned ÷ work available; ! = over-allocated that week or on one of its days",
-        "start",
-        "font-size=\"11\" fill=\"#444444\"",
     );
     for (k, &i) in weeks.iter().enumerate() {
         let d = date_after(p.start, load.weeks[i]);

@@ -36,20 +36,7 @@ pub fn matrix(risks: &[RiskView], high: f64, program: &str) -> Chart {
         n(high)
     );
     let mut g = Svg::new("risk-matrix", w, h, &title, &desc);
-    g.text(
-        10.0,
-        18.0,
-        &title,
-        "start",
-        "font-size=\"13\" font-weight=\"bold\"",
-    );
-    g.text(
-        10.0,
-        33.0,
-        "score = probability band × impact band (1-5 each)",
-        "start",
-        "font-size=\"11\" fill=\"#444444\"",
-    );
+    g.heading(&title, "score = probability band × impact band (1-5 each)");
     for pi in 0..5u8 {
         for ii in 0..5u8 {
             let (p, i) = (pi + 1, ii + 1);

@@ -153,6 +153,25 @@ impl Svg {
         ));
     }
 
+    /// The chart's heading: its title in bold and one line below it saying
+    /// how to read it (every small chart starts this way).
+    pub fn heading(&mut self, title: &str, subtitle: &str) {
+        self.text(
+            10.0,
+            18.0,
+            title,
+            "start",
+            "font-size=\"13\" font-weight=\"bold\"",
+        );
+        self.text(
+            10.0,
+            33.0,
+            subtitle,
+            "start",
+            "font-size=\"11\" fill=\"#444444\"",
+        );
+    }
+
     /// A shape with a tooltip (shown by browsers on hover).
     pub fn titled(&mut self, element: &str, tip: &str) {
         match element.trim_end().strip_suffix("/>") {

@@ -16,7 +16,7 @@ use tiller_app::leveling::Leveling;
 use tiller_core::Audience;
 use tiller_engine::forecast::Forecast;
 use tiller_engine::level::LoadReport;
-use tiller_report::evidence::{self, Evidence};
+use tiller_report::evidence::Evidence;
 use tiller_report::status::{self, StatusReport};
 use tiller_store::{Program, Revision};
 use tokio::sync::OnceCell;
@@ -150,7 +150,7 @@ impl Digest {
                 tokio::task::spawn_blocking(move || {
                     let options = status::ReportOptions {
                         audience: Audience::Exec,
-                        ..report_options(&me.analysis)
+                        ..status::ReportOptions::for_program(&me.analysis.program)
                     };
                     status::build(&me.analysis, &options)
                         .map(Arc::new)
@@ -184,21 +184,8 @@ impl Digest {
     }
 }
 
-/// The CLI's `tiller report` options for a plan: team audience, the plan's forecast
-/// iterations and seed, no `--since`, charts drawn (the HTML report embeds them).
-pub fn report_options(a: &Analysis) -> status::ReportOptions<'static> {
-    status::ReportOptions {
-        evidence: evidence::Options::for_program(&a.program),
-        audience: Audience::Team,
-        stakeholder: None,
-        since: None,
-        drift: Vec::new(),
-        charts: true,
-    }
-}
-
 fn build_report(a: &Analysis) -> Result<Arc<Reported>, String> {
-    let options = report_options(a);
+    let options = status::ReportOptions::for_program(&a.program);
     let report = status::build(a, &options).map_err(|e| e.to_string())?;
     // The forecast page shows more of the forecast than the report: the same
     // evidence (same options, same seed) gives the same draws.

@@ -374,14 +374,7 @@ async fn pages_need_a_login_and_show_the_report_figures() {
     let overview = s.get("/programs/checkout", Some(&cookie)).await.body;
     let b = tiller_server::cli::example_bundle();
     let a = tiller_app::analysis::analyze(b.load()).expect("example checks");
-    let options = tiller_report::status::ReportOptions {
-        evidence: tiller_report::evidence::Options::for_program(&a.program),
-        audience: tiller_core::Audience::Team,
-        stakeholder: None,
-        since: None,
-        drift: Vec::new(),
-        charts: true,
-    };
+    let options = tiller_report::status::ReportOptions::for_program(&a.program);
     let report = tiller_report::status::build(&a, &options).expect("report");
     for m in &report.milestones {
         if let Some(p80) = m.p80 {
