@@ -70,24 +70,18 @@ pub fn register(program: &Program) -> Vec<StakeholderRow> {
 
 /// Every RACI letter, stakeholder by stakeholder.
 pub fn raci(program: &Program) -> Vec<RaciEntry> {
-    let mut out = Vec::new();
-    for s in &program.reporting.stakeholders {
-        for (letter, list) in [
-            ("R", &s.responsible),
-            ("A", &s.accountable),
-            ("C", &s.consulted),
-            ("I", &s.informed),
-        ] {
-            for t in list {
-                out.push(RaciEntry {
-                    stakeholder: s.id.clone(),
-                    task: program.task(*t).id.clone(),
-                    role: letter,
-                });
-            }
-        }
-    }
-    out
+    program
+        .reporting
+        .stakeholders
+        .iter()
+        .flat_map(|s| {
+            letters_of(s).into_iter().map(|(t, role)| RaciEntry {
+                stakeholder: s.id.clone(),
+                task: program.task(t).id.clone(),
+                role,
+            })
+        })
+        .collect()
 }
 
 /// The tasks a stakeholder has a RACI letter on, with the letters.
