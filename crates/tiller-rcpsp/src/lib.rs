@@ -58,10 +58,13 @@
 //!   bi-population genetic algorithm in the spirit of Debels & Vanhoucke
 //!   (2005, 2007) — left-justified and right-justified populations whose
 //!   children are decoded in the opposite direction, so every child is also
-//!   a justification pass — with Hartmann's (1998) activity-list two-point
-//!   crossover, swap and shift mutations, a starting population from all
-//!   priority rules with both schemes plus regret-biased sampling, each
-//!   improved by justification. The last 40 % of the budget goes to an
+//!   a justification pass — with the peak crossover of Valls, Ballestín &
+//!   Quintanilla (2008) (the child keeps the mother's most densely packed
+//!   stretch of time as one block and follows the father's list elsewhere;
+//!   Hartmann's (1998) two-point crossover where there is no such stretch),
+//!   swap and shift mutations, a starting population from all priority
+//!   rules with both schemes plus regret-biased sampling, each improved by
+//!   justification. The last 20 % of the budget goes to an
 //!   iterated local search around the best schedule (shift moves, mostly
 //!   of activities on its critical chain to earlier list positions, one
 //!   justification round, acceptance of equal makespans).
@@ -111,6 +114,9 @@
 //!   for resource-constrained project scheduling. Annals of OR 102, 65-81.
 //! - Valls, V., Ballestín, F., Quintanilla, S. (2005). Justification and
 //!   RCPSP: A technique that pays. EJOR 165, 375-386.
+//! - Valls, V., Ballestín, F., Quintanilla, S. (2008). A hybrid genetic
+//!   algorithm for the resource-constrained project scheduling problem.
+//!   EJOR 185, 495-508.
 
 pub mod bench;
 mod decoder;
