@@ -1053,6 +1053,20 @@ pub fn resource_free_load(program: &Program) -> Result<LoadReport, Diagnostic> {
     level::load(program).map_err(|e| level_error(program, &e))
 }
 
+/// The resource-free schedule document with `leveled: false` and its
+/// over-allocations: what `tiller schedule --json` prints without
+/// `--level`, and what the server's schedule view serves.
+pub fn with_over_allocations<'a>(program: &Program, doc: &'a ScheduleDoc) -> ScheduleWithLoad<'a> {
+    let over_allocations = resource_free_load(program)
+        .map(|r| over_rows(program, &r))
+        .unwrap_or_default();
+    ScheduleWithLoad {
+        doc,
+        leveled: false,
+        over_allocations,
+    }
+}
+
 /// The leveled schedule's load.
 pub fn leveled_load(program: &Program, lv: &Leveling) -> Result<LoadReport, Diagnostic> {
     lv.leveled

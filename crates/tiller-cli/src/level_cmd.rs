@@ -166,14 +166,7 @@ pub fn json_with_over_allocations(
     program: &tiller_core::Program,
     doc: &output::ScheduleDoc,
 ) -> String {
-    let over = leveling::resource_free_load(program)
-        .map(|r| leveling::over_rows(program, &r))
-        .unwrap_or_default();
-    leveling::to_json(&leveling::ScheduleWithLoad {
-        doc,
-        leveled: false,
-        over_allocations: over,
-    })
+    leveling::to_json(&leveling::with_over_allocations(program, doc))
 }
 
 #[derive(Args)]

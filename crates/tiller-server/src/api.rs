@@ -926,14 +926,16 @@ fn derive(doc: &Value, form: &Form) -> Value {
     let empty = Vec::new();
     let tasks = doc["tasks"].as_array().unwrap_or(&empty);
     match form {
-        Form::Summary => json!({
-            "program": doc["program"],
-            "finish": doc["finish"],
-            "task_count": tasks.len(),
-            "milestones": doc["milestones"],
-            "critical_path": doc["critical_path"],
-            "warnings": doc["warnings"],
-        }),
+        // Every other part of the document stays (`leveled`,
+        // over-allocations, the baseline comparison...), so a client never
+        // loses a field by asking for the smaller form.
+        Form::Summary => {
+            let mut summary = doc.as_object().cloned().unwrap_or_default();
+            summary.remove("tasks");
+            summary.remove("critical_paths");
+            summary.insert("task_count".into(), json!(tasks.len()));
+            Value::Object(summary)
+        }
         Form::Page {
             offset,
             limit,

@@ -312,7 +312,9 @@ pub fn render(
                     variance: tracking::variance(&a.program, &a.schedule, b),
                 });
             }
-            ser(serde_json::to_string(&doc))
+            ser(serde_json::to_string(
+                &tiller_app::leveling::with_over_allocations(&a.program, &doc),
+            ))
         }
         View::Evm { baseline, as_of } => {
             let b = tracking::pick_baseline(&a.program, baseline.as_deref()).map_err(bad)?;
