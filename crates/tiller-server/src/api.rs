@@ -926,14 +926,32 @@ fn derive(doc: &Value, form: &Form) -> Value {
     let empty = Vec::new();
     let tasks = doc["tasks"].as_array().unwrap_or(&empty);
     match form {
-        // Every other part of the document stays (`leveled`,
-        // over-allocations, the baseline comparison...), so a client never
-        // loses a field by asking for the smaller form.
+        // Every part of the document but those that grow with the plan:
+        // the task list and every critical path go, over-allocations
+        // become a count, and the baseline comparison keeps the milestones'
+        // rows, so the summary stays small for a 5,000-task plan without
+        // losing a kind of information.
         Form::Summary => {
             let mut summary = doc.as_object().cloned().unwrap_or_default();
             summary.remove("tasks");
             summary.remove("critical_paths");
             summary.insert("task_count".into(), json!(tasks.len()));
+            if let Some(over) = summary.remove("over_allocations") {
+                let count = over.as_array().map_or(0, Vec::len);
+                summary.insert("over_allocation_count".into(), json!(count));
+            }
+            let milestones: std::collections::HashSet<&Value> = doc["milestones"]
+                .as_array()
+                .unwrap_or(&empty)
+                .iter()
+                .map(|m| &m["id"])
+                .collect();
+            if let Some(Value::Array(rows)) = summary
+                .get_mut("baseline")
+                .and_then(|b| b.get_mut("variance"))
+            {
+                rows.retain(|row| milestones.contains(&row["id"]));
+            }
             Value::Object(summary)
         }
         Form::Page {
