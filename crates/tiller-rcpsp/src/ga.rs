@@ -46,6 +46,20 @@ const SWAP_RATE: f64 = 0.05;
 const SHIFT_RATE: f64 = 0.5;
 /// Share of parallel-SGS decodes among sampled starting individuals.
 const PARALLEL_SEEDS: f64 = 0.5;
+/// A child whose start times (relative to its first start) differ from a
+/// member's in at most this share of the compared activities competes with
+/// that member only, not with the worst one (crowding): it replaces it if it
+/// is at least as good and is dropped otherwise. Without it a population
+/// fills with variants of a few schedules and stalls; measured on PSPLIB
+/// (seeds 1-4) it took J30 at 5,000 schedules from 0.067 % to 0.027 %, J30
+/// at 50,000 from about 0.011 % to 0.004 % and J120 at 5,000 from 32.51 %
+/// to 32.41 %; 0.3 and 0.7 did worse on J120 at 1,000.
+const CROWDING_DISTANCE: f64 = 0.5;
+/// At most this many activities, evenly spaced, are compared per member:
+/// comparing all 120 of a J120 activity's starts with a population of 80
+/// cost more than the decoding (0.13 s instead of 0.085 s per instance at
+/// 5,000 schedules) for the same quality.
+const CROWDING_SAMPLE: usize = 32;
 /// Maximum number of shift moves per local-search perturbation.
 const PERTURB_MOVES: usize = 3;
 /// Share of local-search moves that move a critical activity earlier in
@@ -69,6 +83,10 @@ struct Member {
     /// Makespan (left-justified) or span (right-justified).
     fit: i32,
     hash: u64,
+    /// What start times are measured from when members are compared: 0
+    /// for left-justified members, the first start for right-justified
+    /// ones (whose position in time is arbitrary).
+    first: i32,
 }
 
 fn hash_starts(starts: &[i32], first: i32) -> u64 {
@@ -94,9 +112,11 @@ impl Pop {
         }
     }
 
-    /// Inserts the child if there is room, or in place of the worst member
-    /// if it is at least as good and not a copy of a member. Returns the
-    /// buffers left over (the rejected child or the evicted member).
+    /// Inserts the child unless it is a copy of a member: if there is room;
+    /// else in place of the nearest member within the crowding distance if
+    /// there is one and the child is at least as good; else in place of the
+    /// worst member if the child is at least as good. Returns the buffers
+    /// left over (the rejected child or the evicted member).
     fn insert(&mut self, mut child: Member) -> Option<Member> {
         if self
             .members
@@ -108,6 +128,12 @@ impl Pop {
         if self.members.len() < self.cap {
             self.members.push(child);
             return None;
+        }
+        if let Some(k) = self.nearest(&child) {
+            if child.fit <= self.members[k].fit {
+                std::mem::swap(&mut self.members[k], &mut child);
+            }
+            return Some(child);
         }
         let (wi, worst) = self
             .members
@@ -122,6 +148,31 @@ impl Pop {
             std::mem::swap(&mut self.members[wi], &mut child);
         }
         Some(child)
+    }
+
+    /// The member whose start times differ from the child's in the fewest
+    /// compared activities, if that is within the crowding distance.
+    fn nearest(&self, child: &Member) -> Option<usize> {
+        let n = child.starts.len();
+        let stride = n.div_ceil(CROWDING_SAMPLE).max(1);
+        let compared = n.div_ceil(stride);
+        let limit = (CROWDING_DISTANCE * compared as f64) as usize;
+        let mut nearest: Option<(usize, usize)> = None;
+        for (k, m) in self.members.iter().enumerate() {
+            let mut differ = 0;
+            for j in (0..n).step_by(stride) {
+                if child.starts[j] - child.first != m.starts[j] - m.first {
+                    differ += 1;
+                    if differ > limit {
+                        break;
+                    }
+                }
+            }
+            if differ <= limit && nearest.is_none_or(|(_, d)| differ < d) {
+                nearest = Some((k, differ));
+            }
+        }
+        nearest.map(|(k, _)| k)
     }
 
     /// Binary tournament.
@@ -413,6 +464,7 @@ impl<M: Model> Ga<'_, '_, M> {
             list: Vec::with_capacity(n),
             fit: 0,
             hash: 0,
+            first: 0,
         })
     }
 
@@ -471,6 +523,7 @@ impl<M: Model> Ga<'_, '_, M> {
         engine.list_by_finish_desc(&fwd_f, &mut blist);
         self.lj.insert(Member {
             hash: hash_starts(&fwd, 0),
+            first: 0,
             starts: fwd,
             finishes: fwd_f,
             modes: fwd_m,
@@ -482,6 +535,7 @@ impl<M: Model> Ga<'_, '_, M> {
             engine.list_by_start(&starts, &mut flist);
             self.rj.insert(Member {
                 hash: hash_starts(&starts, first),
+                first,
                 starts,
                 finishes,
                 modes,
@@ -587,6 +641,7 @@ impl<M: Model> Ga<'_, '_, M> {
         self.engine.list_by_finish_desc(&c.finishes, &mut c.list);
         c.fit = mk;
         c.hash = hash_starts(&c.starts, 0);
+        c.first = 0;
         // Right-justify from the child's own finishes before it joins the
         // population, which may hand its buffers back as the spare.
         let right = if budget.exhausted() || best.optimal() {
@@ -626,6 +681,7 @@ impl<M: Model> Ga<'_, '_, M> {
         self.engine.list_by_start(&c.starts, &mut c.list);
         c.fit = span;
         c.hash = hash_starts(&c.starts, first);
+        c.first = first;
         self.spare = self.rj.insert(c);
     }
 }
@@ -875,6 +931,7 @@ mod tests {
             list,
             fit: 0,
             hash: 0,
+            first: 0,
         }
     }
 
@@ -889,6 +946,52 @@ mod tests {
             let earlier = if backward { m.succs(j) } else { m.preds(j) };
             earlier.iter().all(|&i| at[i as usize] < at[j])
         })
+    }
+
+    fn with_starts(starts: Vec<i32>, fit: i32, first: i32) -> Member {
+        Member {
+            hash: hash_starts(&starts, first),
+            finishes: starts.clone(),
+            modes: vec![0; starts.len()],
+            list: Vec::new(),
+            starts,
+            fit,
+            first,
+        }
+    }
+
+    #[test]
+    fn a_child_competes_with_the_member_it_resembles_else_with_the_worst() {
+        let n = 40;
+        let a: Vec<i32> = (0..n).collect();
+        let near_a = |fit: i32, first: i32| {
+            let mut s: Vec<i32> = a.iter().map(|&x| x + first).collect();
+            s[4] += 7;
+            with_starts(s, fit, first)
+        };
+        let far = |base: i32, fit: i32| with_starts((0..n).map(|j| base + 3 * j).collect(), fit, 0);
+        let fits = |p: &Pop| p.members.iter().map(|m| m.fit).collect::<Vec<_>>();
+        let mut pop = Pop::new(3);
+        assert!(pop.insert(with_starts(a.clone(), 10, 0)).is_none());
+        assert!(pop.insert(far(100, 12)).is_none());
+        assert!(pop.insert(far(200, 20)).is_none());
+        // Better than the worst, but not than the member it resembles.
+        let back = pop.insert(near_a(11, 0)).expect("rejected");
+        assert_eq!(back.fit, 11);
+        assert_eq!(fits(&pop), [10, 12, 20]);
+        // Shifted in time (a right-justified schedule) it still resembles
+        // that member, and replaces it when at least as good.
+        let back = pop.insert(near_a(9, 5)).expect("the replaced member");
+        assert_eq!(back.fit, 10);
+        assert_eq!(fits(&pop), [9, 12, 20]);
+        // Unlike every member: the worst goes, if the child is no worse.
+        assert_eq!(pop.insert(far(300, 25)).expect("rejected").fit, 25);
+        assert_eq!(pop.insert(far(300, 15)).expect("the worst").fit, 20);
+        assert_eq!(fits(&pop), [9, 12, 15]);
+        // An exact copy is never taken, however good.
+        let copy = with_starts(pop.members[1].starts.clone(), 12, 0);
+        assert_eq!(pop.insert(copy).expect("a copy").fit, 12);
+        assert_eq!(fits(&pop), [9, 12, 15]);
     }
 
     #[test]
