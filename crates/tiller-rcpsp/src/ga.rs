@@ -68,8 +68,17 @@ const CRITICAL_MOVES: f64 = 0.8;
 
 /// Population size per population: small budgets need fast convergence,
 /// large ones diversity (400 measured best at 50,000 schedules on J120).
-fn population_size(budget: &Budget) -> usize {
-    (budget.remaining() / 60).clamp(30, 400) as usize
+/// With small budgets (under 120 schedules per member) the size is the
+/// budget per activity, between 20 and 30: a small project settles early and needs a wider population, a large
+/// one with few schedules needs generations. With crowding (seeds 1-4):
+/// J120 at 1,000 schedules 33.79 % with 20 members against 33.90 % with 30,
+/// J30 at 1,000 0.145 % with 30 against 0.170 % with 20; at 5,000
+/// schedules one member per 120 (41) against one per 60 (83): J120 32.34 %
+/// against 32.41 %, J60 10.94 % against 10.96 %, J30 0.024 % against
+/// 0.027 %.
+fn population_size(budget: &Budget, activities: usize) -> usize {
+    let floor = (budget.remaining() / activities.max(1) as u64).clamp(20, 30);
+    (budget.remaining() / 120).clamp(floor, 400) as usize
 }
 
 struct Member {
@@ -696,7 +705,7 @@ pub(crate) fn run<M: Model>(
 ) {
     let m = engine.m;
     let n = m.num_activities();
-    let pop_size = population_size(budget);
+    let pop_size = population_size(budget, n);
     let phase_end = budget.split(GA_SHARE);
     let lft = priority_values(m, basis, PriorityRule::Lft, rng);
     let mut ga = Ga {
