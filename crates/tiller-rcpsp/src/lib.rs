@@ -64,10 +64,9 @@
 //!   Hartmann's (1998) two-point crossover where there is no such stretch),
 //!   swap and shift mutations, a starting population from all priority
 //!   rules with both schemes plus regret-biased sampling, each improved by
-//!   justification. The last 20 % of the budget goes to an
-//!   iterated local search around the best schedule (shift moves, mostly
-//!   of activities on its critical chain to earlier list positions, one
-//!   justification round, acceptance of equal makespans).
+//!   justification, and crowding (Mahfoud 1995): a child whose start
+//!   times largely agree with a member's competes with that member rather
+//!   than with the worst, which keeps the populations diverse.
 //! - **Large instances** ([`Strategy::PriorityRules`], chosen automatically
 //!   above [`LARGE_INSTANCE`] activities): every rule with both schemes,
 //!   each improved by iterated justification, then randomized LFT sampling
@@ -110,6 +109,8 @@
 //!   EJOR 174, 23-37.
 //! - Kolisch, R., Sprecher, A. (1996). PSPLIB - a project scheduling problem
 //!   library. EJOR 96, 205-216.
+//! - Mahfoud, S. W. (1995). Niching methods for genetic algorithms. PhD
+//!   thesis, University of Illinois at Urbana-Champaign.
 //! - Tormos, P., Lova, A. (2001). A competitive heuristic solution technique
 //!   for resource-constrained project scheduling. Annals of OR 102, 65-81.
 //! - Valls, V., Ballestín, F., Quintanilla, S. (2005). Justification and

@@ -130,28 +130,6 @@ impl Budget {
     pub fn remaining(&self) -> u64 {
         self.max.saturating_sub(self.used)
     }
-
-    /// The point at which `share` of what is left (schedules and time) has
-    /// been used.
-    pub fn split(&self, share: f64) -> Milestone {
-        let now = Instant::now();
-        Milestone {
-            used: self.used + (self.remaining() as f64 * share) as u64,
-            at: self
-                .deadline
-                .map(|d| now + d.saturating_duration_since(now).mul_f64(share)),
-        }
-    }
-
-    pub fn reached(&self, m: &Milestone) -> bool {
-        self.used >= m.used || m.at.is_some_and(|t| Instant::now() >= t)
-    }
-}
-
-/// A point in the budget, see [`Budget::split`].
-pub(crate) struct Milestone {
-    used: u64,
-    at: Option<Instant>,
 }
 
 /// Best schedule found so far.
