@@ -63,8 +63,9 @@ const CROWDING_SAMPLE: usize = 32;
 /// schedules, seed 1: J120 30.80 % against 30.94 % with 400, J60 10.59 %
 /// against 10.62 %; 150 and 600 did worse on every third J120 instance).
 /// With small budgets (under 120 schedules per member) the size is the
-/// budget per activity, between 20 and 30: a small project settles early and needs a wider population, a large
-/// one with few schedules needs generations. With crowding (seeds 1-4):
+/// budget per activity, between 20 and 30: a small project settles early
+/// and needs a wider population, a large one with few schedules needs
+/// generations. With crowding (seeds 1-4):
 /// J120 at 1,000 schedules 33.79 % with 20 members against 33.90 % with 30,
 /// J30 at 1,000 0.145 % with 30 against 0.170 % with 20; at 5,000
 /// schedules one member per 120 (41) against one per 60 (83): J120 32.34 %
@@ -105,6 +106,36 @@ fn signature(starts: &[i32], first: i32) -> [i32; CROWDING_SAMPLE] {
         *slot = s - first;
     }
     sig
+}
+
+impl Member {
+    /// A member whose start times are measured from `first`.
+    fn new(
+        schedule: (Vec<i32>, Vec<i32>, Vec<u32>),
+        list: Vec<u32>,
+        fit: i32,
+        first: i32,
+    ) -> Member {
+        let (starts, finishes, modes) = schedule;
+        let mut member = Member {
+            starts,
+            finishes,
+            modes,
+            list,
+            fit,
+            hash: 0,
+            signature: [0; CROWDING_SAMPLE],
+        };
+        member.identify(first);
+        member
+    }
+
+    /// Sets what the populations tell members apart by (the hash and the
+    /// signature) from the start times measured from `first`.
+    fn identify(&mut self, first: i32) {
+        self.hash = hash_starts(&self.starts, first);
+        self.signature = signature(&self.starts, first);
+    }
 }
 
 fn hash_starts(starts: &[i32], first: i32) -> u64 {
@@ -535,27 +566,13 @@ impl<M: Model> Ga<'_, '_, M> {
         }
         let mut blist = Vec::with_capacity(n);
         engine.list_by_finish_desc(&fwd_f, &mut blist);
-        self.lj.insert(Member {
-            hash: hash_starts(&fwd, 0),
-            signature: signature(&fwd, 0),
-            starts: fwd,
-            finishes: fwd_f,
-            modes: fwd_m,
-            list: blist,
-            fit: mk,
-        });
+        self.lj
+            .insert(Member::new((fwd, fwd_f, fwd_m), blist, mk, 0));
         if let Some((starts, finishes, modes, first, span)) = back {
             let mut flist = Vec::with_capacity(n);
             engine.list_by_start(&starts, &mut flist);
-            self.rj.insert(Member {
-                hash: hash_starts(&starts, first),
-                signature: signature(&starts, first),
-                starts,
-                finishes,
-                modes,
-                list: flist,
-                fit: span,
-            });
+            self.rj
+                .insert(Member::new((starts, finishes, modes), flist, span, first));
         }
     }
 
@@ -654,8 +671,7 @@ impl<M: Model> Ga<'_, '_, M> {
         c.modes.copy_from_slice(&self.engine.mode);
         self.engine.list_by_finish_desc(&c.finishes, &mut c.list);
         c.fit = mk;
-        c.hash = hash_starts(&c.starts, 0);
-        c.signature = signature(&c.starts, 0);
+        c.identify(0);
         // Right-justify from the child's own finishes before it joins the
         // population, which may hand its buffers back as the spare.
         let right = if budget.exhausted() || best.optimal() {
@@ -694,8 +710,7 @@ impl<M: Model> Ga<'_, '_, M> {
         c.modes.copy_from_slice(&self.engine.mode);
         self.engine.list_by_start(&c.starts, &mut c.list);
         c.fit = span;
-        c.hash = hash_starts(&c.starts, first);
-        c.signature = signature(&c.starts, first);
+        c.identify(first);
         self.spare = self.rj.insert(c);
     }
 }
@@ -796,15 +811,8 @@ mod tests {
     }
 
     fn with_starts(starts: Vec<i32>, fit: i32, first: i32) -> Member {
-        Member {
-            hash: hash_starts(&starts, first),
-            signature: signature(&starts, first),
-            finishes: starts.clone(),
-            modes: vec![0; starts.len()],
-            list: Vec::new(),
-            starts,
-            fit,
-        }
+        let schedule = (starts.clone(), starts.clone(), vec![0; starts.len()]);
+        Member::new(schedule, Vec::new(), fit, first)
     }
 
     #[test]
