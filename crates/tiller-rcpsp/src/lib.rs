@@ -57,8 +57,8 @@
 //! - **Metaheuristic** ([`solve`] with [`Strategy::Genetic`]): a
 //!   bi-population genetic algorithm in the spirit of Debels & Vanhoucke
 //!   (2005, 2007) — left-justified and right-justified populations whose
-//!   children are decoded in the opposite direction and justified once more,
-//!   so every child joins both populations — with the peak crossover of Valls, Ballestín &
+//!   children are decoded in the opposite direction (and, when close to the
+//!   best makespan, justified once more, so they join both populations) — with the peak crossover of Valls, Ballestín &
 //!   Quintanilla (2008) (the child keeps the mother's most densely packed
 //!   stretch of time as one block and follows the father's list elsewhere;
 //!   Hartmann's (1998) two-point crossover where there is no such stretch),
