@@ -73,9 +73,10 @@ const CROWDING_DISTANCE: f64 = 0.5;
 /// quality.
 const CROWDING_SAMPLE: usize = 32;
 /// Population size per population: small budgets need fast convergence,
-/// large ones diversity, up to 250 members (with crowding, at 50,000
-/// schedules, seed 1: J120 30.80 % against 30.94 % with 400, J60 10.59 %
-/// against 10.62 %; 150 and 600 did worse on every third J120 instance).
+/// large ones diversity, up to 200 members (at 50,000 schedules, seed 1:
+/// J120 30.67 % against 30.71 % with 250, 30.75 % with 320 and 30.68 %
+/// with 160; J60 10.53 % against 10.59 % with 250; J30 0.003 % with
+/// either).
 /// With small budgets (under 120 schedules per member) the size is the
 /// budget per activity, between 20 and 30: a small project settles early
 /// and needs a wider population, a large one with few schedules needs
@@ -87,7 +88,7 @@ const CROWDING_SAMPLE: usize = 32;
 /// 0.027 %.
 fn population_size(budget: &Budget, activities: usize) -> usize {
     let floor = (budget.remaining() / activities.max(1) as u64).clamp(20, 30);
-    (budget.remaining() / 120).clamp(floor, 250) as usize
+    (budget.remaining() / 120).clamp(floor, 200) as usize
 }
 
 struct Member {
