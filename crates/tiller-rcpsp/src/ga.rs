@@ -509,7 +509,25 @@ fn max_finish<M: Model>(engine: &Engine<'_, M>) -> i32 {
     engine.finish.iter().copied().max().unwrap_or(0)
 }
 
-impl<M: Model> Ga<'_, '_, M> {
+impl<'e, 'a, M: Model> Ga<'e, 'a, M> {
+    /// Empty populations of `pop_size` members each; `lft` holds the
+    /// latest-finish priorities that biased sampling draws from.
+    fn new(engine: &'e mut Engine<'a, M>, pop_size: usize, lft: Vec<i64>) -> Self {
+        let n = engine.m.num_activities();
+        Ga {
+            engine,
+            lj: Pop::new(pop_size),
+            rj: Pop::new(pop_size),
+            seen: vec![false; n],
+            pos: vec![0; n],
+            spare: None,
+            child_list: Vec::with_capacity(n),
+            times: vec![0; n],
+            lft,
+            peak: PeakScratch::default(),
+        }
+    }
+
     /// Backward decodes of shift-invariant instances use the static horizon
     /// as deadline (they never fail and are shifted afterwards); otherwise
     /// the real makespan, as release dates and calendars pin the time axis.
@@ -783,18 +801,7 @@ pub(crate) fn run<M: Model>(
     let n = m.num_activities();
     let pop_size = population_size(budget, n);
     let lft = priority_values(m, basis, PriorityRule::Lft, rng);
-    let mut ga = Ga {
-        engine,
-        lj: Pop::new(pop_size),
-        rj: Pop::new(pop_size),
-        seen: vec![false; n],
-        pos: vec![0; n],
-        spare: None,
-        child_list: Vec::with_capacity(n),
-        times: vec![0; n],
-        lft,
-        peak: PeakScratch::default(),
-    };
+    let mut ga = Ga::new(engine, pop_size, lft);
     ga.populate(basis, budget, best, rng);
     while !budget.exhausted() && !best.optimal() {
         if ga.rj.members.len() >= 2 {
@@ -818,6 +825,7 @@ mod tests {
 
     use super::*;
     use crate::instance::{Activity, Instance, Precedence, Resource};
+    use crate::solve::SolveOptions;
 
     /// A random project of 40 activities on two resources.
     fn project(rng: &mut Pcg64Mcg) -> Instance {
@@ -903,6 +911,76 @@ mod tests {
         let copy = with_starts(pop.members[1].starts.clone(), 12, 0);
         assert_eq!(pop.insert(copy).expect("a copy").fit, 12);
         assert_eq!(fits(&pop), [9, 12, 15]);
+    }
+
+    #[test]
+    fn only_children_near_the_best_are_justified_and_again_only_while_that_shortens_them() {
+        let mut rng = Pcg64Mcg::seed_from_u64(11);
+        let (mut repeated, mut single) = (0, 0);
+        for _ in 0..60 {
+            let inst = project(&mut rng);
+            let n = inst.num_activities();
+            let mut list = Model::topological_order(&inst).to_vec();
+            for _ in 0..30 {
+                shift_mutation(&inst, &mut list, false, &mut vec![0; n], &mut rng);
+            }
+            let budget_of = |schedules| {
+                Budget::new(&SolveOptions {
+                    max_schedules: schedules,
+                    ..SolveOptions::default()
+                })
+            };
+            let mut engine = Engine::new(&inst);
+            let mut ga = Ga::new(&mut engine, 8, vec![0; n]);
+            let mk = ga
+                .engine
+                .serial_forward(&list)
+                .expect("no calendar, no release");
+
+            // Far from the best (more than 5 % above it): no pass at all.
+            let mut best = Best::new(&inst);
+            best.makespan = (f64::from(mk) / 1.06).floor() as i32;
+            let mut budget = budget_of(100);
+            ga.justify_child(mk, true, &mut budget, &mut best);
+            assert_eq!(budget.used, 0);
+            assert!(ga.rj.members.is_empty() && ga.lj.members.is_empty());
+
+            // The best itself: one right-justifying pass that joins the right
+            // population, then more only while each pass shortens it.
+            let mut best = Best::new(&inst);
+            best.offer(ga.engine, mk);
+            let mut budget = budget_of(100);
+            ga.justify_child(mk, true, &mut budget, &mut best);
+            assert!(budget.used >= 1);
+            let first_right = &ga.rj.members[0];
+            assert!(first_right.fit <= mk, "justification never lengthens");
+            // Passes alternate: right, left, right, ...
+            assert_eq!(ga.rj.members.len() as u64, budget.used.div_ceil(2));
+            assert_eq!(ga.lj.members.len() as u64, budget.used / 2);
+            if budget.used == 1 {
+                single += 1;
+            } else {
+                assert!(
+                    first_right.fit < mk,
+                    "a second pass follows a shorter right-justified schedule"
+                );
+                assert!(best.makespan < mk);
+                repeated += 1;
+            }
+
+            // A budget of one more schedule allows one pass only.
+            let mut best = Best::new(&inst);
+            best.offer(ga.engine, mk);
+            let mut budget = budget_of(3);
+            budget.tick();
+            ga.engine.serial_forward(&list).expect("as above");
+            ga.justify_child(mk, true, &mut budget, &mut best);
+            assert_eq!(budget.used, 2);
+        }
+        assert!(
+            single > 0 && repeated > 0,
+            "{single} single, {repeated} repeated"
+        );
     }
 
     #[test]
