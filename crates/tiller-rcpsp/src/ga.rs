@@ -53,13 +53,6 @@ const JUSTIFY_CHILD_WITHIN: f64 = 0.05;
 /// improvement where it pays): J120 at 1,000 schedules 33.63 % against
 /// 33.73 % with one pass per child, 33.65 % within 2 % (seeds 1-8).
 const REJUSTIFY_WITHIN: f64 = 0.01;
-/// A forward child within this share of the best makespan is decoded with
-/// the parallel scheme as well (one more schedule, justified like any
-/// child). PSPLIB J120 at 1,000 schedules (seeds 1-16): 33.56 % against
-/// 33.60 % without; 33.57 % within 1 % and 3 %, 33.61 % within 5 % (seeds
-/// 1-8); J60 at 1,000 11.31 % against 11.33 % (seeds 1-4); J120 at 5,000
-/// and J30 at 1,000 within the spread of the seeds.
-const PARALLEL_CHILD_WITHIN: f64 = 0.02;
 /// Probability of one shift move on a child.
 const SHIFT_RATE: f64 = 0.5;
 /// Share of parallel-SGS decodes among sampled starting individuals.
@@ -511,11 +504,6 @@ struct Ga<'e, 'a, M: Model> {
     peak: PeakScratch,
 }
 
-/// Whether makespan `fit` is within `share` of the best one found.
-fn within(fit: i32, share: f64, best: &Best) -> bool {
-    f64::from(fit) <= f64::from(best.makespan) * (1.0 + share)
-}
-
 /// Latest finish among the engine's activities.
 fn max_finish<M: Model>(engine: &Engine<'_, M>) -> i32 {
     engine.finish.iter().copied().max().unwrap_or(0)
@@ -701,10 +689,7 @@ impl<'e, 'a, M: Model> Ga<'e, 'a, M> {
         (a, b)
     }
 
-    /// Right-justified parents, forward SGS: a left-justified child. A
-    /// child within [`PARALLEL_CHILD_WITHIN`] of the best makespan is
-    /// decoded with the parallel scheme too, which packs the same order
-    /// differently.
+    /// Right-justified parents, forward SGS: a left-justified child.
     fn forward_child(&mut self, budget: &mut Budget, best: &mut Best, rng: &mut Pcg64Mcg) {
         self.make_child(true, rng);
         budget.tick();
@@ -713,17 +698,6 @@ impl<'e, 'a, M: Model> Ga<'e, 'a, M> {
         };
         self.keep_left(mk, best);
         self.justify_child(mk, true, budget, best);
-        if budget.exhausted() || best.optimal() || !within(mk, PARALLEL_CHILD_WITHIN, best) {
-            return;
-        }
-        budget.tick();
-        if let Ok(mk) = self.engine.parallel_forward(&self.child_list) {
-            // The parallel scheme may leave gaps where calendars or release
-            // dates apply: the best schedule is then left-justified at the end.
-            best.offer_parallel(self.engine, mk);
-            self.keep_left(mk, best);
-            self.justify_child(mk, true, budget, best);
-        }
     }
 
     /// Left-justified parents, backward SGS: a right-justified child.
@@ -745,6 +719,9 @@ impl<'e, 'a, M: Model> Ga<'e, 'a, M> {
     /// [`REJUSTIFY_WITHIN`]; every pass joins its population, so promising
     /// children feed both.
     fn justify_child(&mut self, fit: i32, left: bool, budget: &mut Budget, best: &mut Best) {
+        let within = |fit: i32, share: f64, best: &Best| {
+            f64::from(fit) <= f64::from(best.makespan) * (1.0 + share)
+        };
         if !within(fit, JUSTIFY_CHILD_WITHIN, best) {
             return;
         }
