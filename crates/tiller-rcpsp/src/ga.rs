@@ -54,6 +54,17 @@ const JUSTIFY_CHILD_WITHIN: f64 = 0.05;
 /// 33.73 % with one pass per child, 33.65 % within 2 % and at most two
 /// more passes (seeds 1-8, every child justified once).
 const REJUSTIFY_WITHIN: f64 = 0.01;
+/// A child within this share of the best makespan is decoded with the
+/// parallel scheme as well, in the same direction (one more schedule,
+/// justified like any child): the non-delay schedule packs the same
+/// priorities differently, and right-justified non-delay schedules in
+/// particular feed the left population with starting points the serial
+/// scheme does not reach. PSPLIB J120 at 1,000 schedules (seeds 1-8):
+/// 33.31 % against 33.60 % without, 33.36 % for backward children only,
+/// 33.55 % for forward children only (within 2 %), 33.41 % with every
+/// backward child decoded both ways and 33.52 % with backward children
+/// decoded with the parallel scheme only.
+const PARALLEL_CHILD_WITHIN: f64 = 0.05;
 /// Probability of one shift move on a child.
 const SHIFT_RATE: f64 = 0.5;
 /// Share of parallel-SGS decodes among sampled starting individuals.
@@ -505,6 +516,11 @@ struct Ga<'e, 'a, M: Model> {
     peak: PeakScratch,
 }
 
+/// Whether makespan `fit` is within `share` of the best one found.
+fn within(fit: i32, share: f64, best: &Best) -> bool {
+    f64::from(fit) <= f64::from(best.makespan) * (1.0 + share)
+}
+
 /// Latest finish among the engine's activities.
 fn max_finish<M: Model>(engine: &Engine<'_, M>) -> i32 {
     engine.finish.iter().copied().max().unwrap_or(0)
@@ -693,24 +709,61 @@ impl<'e, 'a, M: Model> Ga<'e, 'a, M> {
     /// Right-justified parents, forward SGS: a left-justified child.
     fn forward_child(&mut self, budget: &mut Budget, best: &mut Best, rng: &mut Pcg64Mcg) {
         self.make_child(true, rng);
-        budget.tick();
-        let Ok(mk) = self.engine.serial_forward(&self.child_list) else {
-            return;
-        };
-        self.keep_left(mk, best);
-        self.justify_child(mk, true, budget, best);
+        self.decode_child(true, 0, budget, best);
     }
 
     /// Left-justified parents, backward SGS: a right-justified child.
     fn backward_child(&mut self, budget: &mut Budget, best: &mut Best, rng: &mut Pcg64Mcg) {
         let (a, b) = self.make_child(false, rng);
         let deadline = self.back_deadline(self.lj.members[a].fit.max(self.lj.members[b].fit));
-        budget.tick();
-        let Ok(first) = self.engine.serial_backward(&self.child_list, deadline) else {
-            return;
-        };
-        let fit = self.keep_right(first, best);
-        self.justify_child(fit, false, budget, best);
+        self.decode_child(false, deadline, budget, best);
+    }
+
+    /// Decodes the child list with the serial scheme, forward into the left
+    /// population if `left`, else backward by `deadline` into the right
+    /// one, and justifies the child; one within [`PARALLEL_CHILD_WITHIN`]
+    /// of the best makespan is then decoded with the parallel scheme in the
+    /// same direction and justified too.
+    fn decode_child(&mut self, left: bool, deadline: i32, budget: &mut Budget, best: &mut Best) {
+        for parallel in [false, true] {
+            if budget.exhausted() || best.optimal() {
+                return;
+            }
+            budget.tick();
+            let engine = &mut *self.engine;
+            let fit = if left {
+                let decoded = if parallel {
+                    engine.parallel_forward(&self.child_list)
+                } else {
+                    engine.serial_forward(&self.child_list)
+                };
+                let Ok(mk) = decoded else {
+                    return;
+                };
+                // The parallel scheme may leave gaps where calendars or
+                // release dates apply: such a best schedule is
+                // left-justified at the end of the search.
+                if parallel {
+                    best.offer_parallel(engine, mk);
+                }
+                self.keep_left(mk, best);
+                mk
+            } else {
+                let decoded = if parallel {
+                    engine.parallel_backward(&self.child_list, deadline)
+                } else {
+                    engine.serial_backward(&self.child_list, deadline)
+                };
+                let Ok(first) = decoded else {
+                    return;
+                };
+                self.keep_right(first, best)
+            };
+            self.justify_child(fit, left, budget, best);
+            if !within(fit, PARALLEL_CHILD_WITHIN, best) {
+                return;
+            }
+        }
     }
 
     /// Justifies the child in the engine (left-justified if `left`, of
@@ -720,9 +773,6 @@ impl<'e, 'a, M: Model> Ga<'e, 'a, M> {
     /// [`REJUSTIFY_WITHIN`]; every pass joins its population, so promising
     /// children feed both.
     fn justify_child(&mut self, fit: i32, left: bool, budget: &mut Budget, best: &mut Best) {
-        let within = |fit: i32, share: f64, best: &Best| {
-            f64::from(fit) <= f64::from(best.makespan) * (1.0 + share)
-        };
         if !within(fit, JUSTIFY_CHILD_WITHIN, best) {
             return;
         }
@@ -833,6 +883,7 @@ mod tests {
 
     use super::*;
     use crate::instance::{Activity, Instance, Precedence, Resource};
+    use crate::schedule::{Schedule, verify};
     use crate::solve::SolveOptions;
 
     /// A random project of 40 activities on two resources.
@@ -989,6 +1040,102 @@ mod tests {
             single > 0 && repeated > 0,
             "{single} single, {repeated} repeated"
         );
+    }
+
+    #[test]
+    fn only_children_near_the_best_are_decoded_with_the_parallel_scheme_too() {
+        let mut rng = Pcg64Mcg::seed_from_u64(3);
+        for _ in 0..30 {
+            let inst = project(&mut rng);
+            let n = inst.num_activities();
+            let mut list = Model::topological_order(&inst).to_vec();
+            for _ in 0..30 {
+                shift_mutation(&inst, &mut list, false, &mut vec![0; n], &mut rng);
+            }
+            let mut engine = Engine::new(&inst);
+            let mk = engine
+                .serial_forward(&list)
+                .expect("no calendar, no release");
+            let deadline = inst.horizon();
+            let budget = || {
+                Budget::new(&SolveOptions {
+                    max_schedules: 100,
+                    ..SolveOptions::default()
+                })
+            };
+            for left in [true, false] {
+                let mut ga = Ga::new(&mut engine, 8, vec![0; n]);
+                ga.child_list.clone_from(&list);
+                if !left {
+                    ga.child_list.reverse();
+                }
+                // Far from the best: the serial decode only.
+                let mut best = Best::new(&inst);
+                best.makespan = (f64::from(mk) / 1.2).floor() as i32;
+                // Not provably optimal, so the search goes on.
+                best.lower_bound = 0;
+                let mut far = budget();
+                ga.decode_child(left, deadline, &mut far, &mut best);
+                assert_eq!(far.used, 1);
+                assert_eq!(ga.lj.members.len() + ga.rj.members.len(), 1);
+
+                // The child sets the best: serial decode, at least one
+                // justification pass, then the parallel decode.
+                let mut best = Best::new(&inst);
+                let mut near = budget();
+                ga.decode_child(left, deadline, &mut near, &mut best);
+                assert!(near.used >= 3, "{} schedules", near.used);
+                if left {
+                    assert!(best.makespan <= mk);
+                }
+            }
+        }
+    }
+
+    /// The backward parallel scheme on a project is the forward one on the
+    /// project with its precedences reversed, read backward in time from
+    /// the deadline (capacities are constant, so time runs both ways alike).
+    #[test]
+    fn the_backward_parallel_scheme_mirrors_the_forward_one() {
+        let mut rng = Pcg64Mcg::seed_from_u64(5);
+        for _ in 0..60 {
+            let inst = project(&mut rng);
+            let reversed = Instance::new(
+                inst.activities().to_vec(),
+                inst.resources().to_vec(),
+                inst.precedences()
+                    .iter()
+                    .map(|p| Precedence::fs(p.succ, p.pred))
+                    .collect(),
+            )
+            .expect("reversing keeps the project acyclic");
+            let n = inst.num_activities();
+            // A priority list that is no topological order of either.
+            let mut list: Vec<u32> = (0..n as u32).collect();
+            for k in (1..n).rev() {
+                list.swap(k, rng.random_range(0..=k));
+            }
+            let mut forward = Engine::new(&reversed);
+            let mk = forward
+                .parallel_forward(&list)
+                .expect("no calendar, no release");
+            let mut backward = Engine::new(&inst);
+            let deadline = mk + rng.random_range(0..20);
+            let first = backward
+                .parallel_backward(&list, deadline)
+                .expect("no calendar, no release");
+            assert_eq!(first, deadline - mk);
+            for j in 0..n {
+                assert_eq!(
+                    (backward.start[j], backward.finish[j]),
+                    (deadline - forward.finish[j], deadline - forward.start[j]),
+                    "activity {j}"
+                );
+            }
+            let starts = backward.start.iter().map(|&s| (s - first) as u32).collect();
+            let schedule = Schedule::new(&inst, starts).expect("one start per activity");
+            assert_eq!(verify(&inst, &schedule), Ok(()));
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Schedule generation schemes (serial forward/backward, parallel forward)
+//! Schedule generation schemes (serial and parallel, forward and backward)
 //! over flat per-resource availability arrays, for any [`Model`].
 //!
 //! The [`Engine`] owns all scratch memory so that generating a schedule
@@ -400,6 +400,79 @@ impl<'a, M: Model> Engine<'a, M> {
                     self.bound[k] = b;
                     match self.best_forward(k, b) {
                         Some((_, c, _)) => heap.push(Reverse((c, self.pos[k], k as u32))),
+                        None => {
+                            stuck = Some(Stuck(k as u32));
+                            break;
+                        }
+                    }
+                }
+            }
+        };
+        self.heap = heap;
+        result
+    }
+
+    /// Backward parallel SGS, the mirror of [`Engine::parallel_forward`]:
+    /// repeatedly finishes, among the activities whose successors are
+    /// placed, the one that can finish last by `deadline` (ties by list
+    /// position), never after the previous decision time. `list` gives the
+    /// priorities only (any order of all activities). Returns the earliest
+    /// start.
+    pub fn parallel_backward(&mut self, list: &[u32], deadline: i32) -> Result<i32, Stuck> {
+        self.reset();
+        let m = self.m;
+        let n = m.num_activities();
+        for (k, &j) in list.iter().enumerate() {
+            self.pos[j as usize] = k as u32;
+        }
+        // Keyed by negated finish: the heap pops the latest finish first.
+        let mut heap = std::mem::take(&mut self.heap);
+        heap.clear();
+        let mut stuck = None;
+        for j in 0..n {
+            self.indeg[j] = m.succs(j).len() as u32;
+            if self.indeg[j] == 0 {
+                let b = m.backward_bound(j, &self.start, &self.finish, deadline);
+                self.bound[j] = b;
+                match self.best_backward(j, b) {
+                    Some((_, _, f)) => heap.push(Reverse((-f, self.pos[j], j as u32))),
+                    None => {
+                        stuck = Some(Stuck(j as u32));
+                        break;
+                    }
+                }
+            }
+        }
+        let mut first = deadline;
+        let result = loop {
+            if let Some(e) = stuck {
+                break Err(e);
+            }
+            let Some(Reverse((negated, prio, j))) = heap.pop() else {
+                break Ok(first);
+            };
+            let t = -negated;
+            let j = j as usize;
+            let mut b = self.bound[j];
+            b.finish = b.finish.min(t);
+            let Some((mode, s, f)) = self.best_backward(j, b) else {
+                break Err(Stuck(j as u32));
+            };
+            if f != t {
+                heap.push(Reverse((-f, prio, j as u32)));
+                continue;
+            }
+            self.place(j, mode, s, f);
+            first = first.min(s);
+            for &k in m.preds(j) {
+                let k = k as usize;
+                self.indeg[k] -= 1;
+                if self.indeg[k] == 0 {
+                    let mut b = m.backward_bound(k, &self.start, &self.finish, deadline);
+                    b.finish = b.finish.min(t);
+                    self.bound[k] = b;
+                    match self.best_backward(k, b) {
+                        Some((_, _, f)) => heap.push(Reverse((-f, self.pos[k], k as u32))),
                         None => {
                             stuck = Some(Stuck(k as u32));
                             break;
