@@ -21,6 +21,21 @@ use crate::schedule::Schedule;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Stuck(pub u32);
 
+/// A parallel scheme's queue entry as one integer, ordered by time, then
+/// list position (a single integer compares faster than a tuple, and the
+/// queue is the scheme's hot spot): the time with its sign bit flipped (so
+/// that unsigned order is signed order) above the position.
+#[inline]
+fn time_key(t: i32, pos: u32) -> u64 {
+    (u64::from(t as u32 ^ 0x8000_0000) << 32) | u64::from(pos)
+}
+
+/// The time and list position of a [`time_key`].
+#[inline]
+fn from_time_key(key: u64) -> (i32, u32) {
+    (((key >> 32) as u32 ^ 0x8000_0000) as i32, key as u32)
+}
+
 pub(crate) struct Engine<'a, M: Model> {
     pub m: &'a M,
     /// Remaining capacity per resource and slot.
@@ -42,7 +57,8 @@ pub(crate) struct Engine<'a, M: Model> {
     keys: Vec<u64>,
     pos: Vec<u32>,
     indeg: Vec<u32>,
-    heap: BinaryHeap<Reverse<(i32, u32, u32)>>,
+    /// Parallel schemes' queue of [`time_key`]s.
+    heap: BinaryHeap<Reverse<u64>>,
     kahn: BinaryHeap<Reverse<(u32, u32)>>,
     list_tmp: Vec<u32>,
 }
@@ -220,6 +236,85 @@ impl<'a, M: Model> Engine<'a, M> {
         }
     }
 
+    /// [`Engine::earliest_fit`] of a single-mode activity when every
+    /// booking starts at or before the bound's start on constant
+    /// capacities, as in the forward parallel scheme of a shift-invariant
+    /// [`Model::SIMPLE`] model: availability then never drops later in
+    /// time, so a window fits wherever its first slot does, and only first
+    /// slots need checking.
+    #[inline]
+    fn earliest_fit_after_bookings(&mut self, j: usize, mut b: Bound) -> Option<(i32, i32)> {
+        let m = self.m;
+        let (s, _) = m.earliest(j, 0, b)?;
+        let dems = m.demands(j, 0);
+        let mut k = s as usize;
+        let mut fitted = 0;
+        // Round-robin over the demands until all fit in slot `k`.
+        let mut d = 0;
+        while fitted < dems.len() {
+            let (r, q) = (dems[d].0 as usize, dems[d].1);
+            self.ensure(r, k + 1);
+            if self.avail[r][k] >= q {
+                fitted += 1;
+            } else {
+                let steady = self.settled[r].max(self.usage_end[r]);
+                while k < steady && self.avail[r][k] < q {
+                    k += 1;
+                }
+                if k >= steady && m.capacity(r, k) < q {
+                    // Steady region: the final capacity itself is short.
+                    return None;
+                }
+                fitted = 1;
+            }
+            d = (d + 1) % dems.len();
+        }
+        b.start = b.start.max(m.slot_start(k));
+        m.earliest(j, 0, b)
+    }
+
+    /// [`Engine::latest_fit`] of a single-mode activity when every booking
+    /// finishes at or after the bound's finish on constant capacities (the
+    /// backward parallel scheme's mirror of
+    /// [`Engine::earliest_fit_after_bookings`]): only last slots need
+    /// checking.
+    #[inline]
+    fn latest_fit_before_bookings(&mut self, j: usize, mut b: Bound) -> Option<(i32, i32)> {
+        let m = self.m;
+        let (_, f) = m.latest(j, 0, b)?;
+        let dems = m.demands(j, 0);
+        if dems.is_empty() {
+            return m.latest(j, 0, b);
+        }
+        // The window's last slot; a window ending at 0 has none.
+        let mut k = (f as usize).checked_sub(1)?;
+        let mut fitted = 0;
+        let mut d = 0;
+        while fitted < dems.len() {
+            let (r, q) = (dems[d].0 as usize, dems[d].1);
+            self.ensure(r, k + 1);
+            if self.avail[r][k] >= q {
+                fitted += 1;
+            } else {
+                // Below the first booking, availability is the capacity.
+                let booked_from = self.lo[r];
+                while k > booked_from && self.avail[r][k] < q {
+                    k -= 1;
+                }
+                if self.avail[r][k] < q {
+                    if k > booked_from || m.capacity(r, k) < q || k == 0 {
+                        return None;
+                    }
+                    k -= 1;
+                }
+                fitted = 1;
+            }
+            d = (d + 1) % dems.len();
+        }
+        b.finish = b.finish.min(m.finish_before_slot(k + 1));
+        m.latest(j, 0, b)
+    }
+
     /// The mode finishing first (ties: earlier start, lower mode) and its
     /// times.
     #[inline]
@@ -347,6 +442,13 @@ impl<'a, M: Model> Engine<'a, M> {
     /// Parallel SGS: repeatedly starts, among the activities whose
     /// predecessors are placed, the one that can start first (ties by list
     /// position), never before the previous decision time.
+    ///
+    /// The heap holds a lower bound on each eligible activity's start (its
+    /// precedence bound at first, its earliest fit when last looked at);
+    /// placements only push fits later, so the popped activity is placed
+    /// when its fit starts at its key and pushed back with the later start
+    /// otherwise. Keying by the bound rather than a fit computed up front
+    /// spares one fit per activity.
     pub fn parallel_forward(&mut self, list: &[u32]) -> Result<i32, Stuck> {
         self.reset();
         let m = self.m;
@@ -356,37 +458,36 @@ impl<'a, M: Model> Engine<'a, M> {
         }
         let mut heap = std::mem::take(&mut self.heap);
         heap.clear();
-        let mut stuck = None;
         for j in 0..n {
             self.indeg[j] = m.preds(j).len() as u32;
             if self.indeg[j] == 0 {
                 let b = m.forward_bound(j, &self.start, &self.finish);
                 self.bound[j] = b;
-                match self.best_forward(j, b) {
-                    Some((_, c, _)) => heap.push(Reverse((c, self.pos[j], j as u32))),
-                    None => {
-                        stuck = Some(Stuck(j as u32));
-                        break;
-                    }
-                }
+                heap.push(Reverse(time_key(b.start, self.pos[j])));
             }
         }
+        // Everything placed starts at or before the decision time.
+        let after_bookings = M::SIMPLE && m.shift_invariant();
         let mut mk = if n == 0 { 0 } else { i32::MIN };
         let result = loop {
-            if let Some(e) = stuck {
-                break Err(e);
-            }
-            let Some(Reverse((t, prio, j))) = heap.pop() else {
+            let Some(Reverse(key)) = heap.pop() else {
                 break Ok(mk);
             };
-            let j = j as usize;
+            let (t, prio) = from_time_key(key);
+            let j = list[prio as usize] as usize;
             let mut b = self.bound[j];
             b.start = b.start.max(t);
-            let Some((mode, s, f)) = self.best_forward(j, b) else {
+            let fit = if after_bookings {
+                self.earliest_fit_after_bookings(j, b)
+                    .map(|(s, f)| (0, s, f))
+            } else {
+                self.best_forward(j, b)
+            };
+            let Some((mode, s, f)) = fit else {
                 break Err(Stuck(j as u32));
             };
             if s != t {
-                heap.push(Reverse((s, prio, j as u32)));
+                heap.push(Reverse(time_key(s, prio)));
                 continue;
             }
             self.place(j, mode, s, f);
@@ -398,13 +499,7 @@ impl<'a, M: Model> Engine<'a, M> {
                     let mut b = m.forward_bound(k, &self.start, &self.finish);
                     b.start = b.start.max(t);
                     self.bound[k] = b;
-                    match self.best_forward(k, b) {
-                        Some((_, c, _)) => heap.push(Reverse((c, self.pos[k], k as u32))),
-                        None => {
-                            stuck = Some(Stuck(k as u32));
-                            break;
-                        }
-                    }
+                    heap.push(Reverse(time_key(b.start, self.pos[k])));
                 }
             }
         };
@@ -425,41 +520,42 @@ impl<'a, M: Model> Engine<'a, M> {
         for (k, &j) in list.iter().enumerate() {
             self.pos[j as usize] = k as u32;
         }
-        // Keyed by negated finish: the heap pops the latest finish first.
+        // Keyed by an upper bound on the finish, complemented (`!f`, which
+        // reverses the order without overflow): the heap pops the latest
+        // finish first.
         let mut heap = std::mem::take(&mut self.heap);
         heap.clear();
-        let mut stuck = None;
         for j in 0..n {
             self.indeg[j] = m.succs(j).len() as u32;
             if self.indeg[j] == 0 {
                 let b = m.backward_bound(j, &self.start, &self.finish, deadline);
                 self.bound[j] = b;
-                match self.best_backward(j, b) {
-                    Some((_, _, f)) => heap.push(Reverse((-f, self.pos[j], j as u32))),
-                    None => {
-                        stuck = Some(Stuck(j as u32));
-                        break;
-                    }
-                }
+                heap.push(Reverse(time_key(!b.finish, self.pos[j])));
             }
         }
+        // Everything placed finishes at or after the decision time.
+        let after_bookings = M::SIMPLE && m.shift_invariant();
         let mut first = deadline;
         let result = loop {
-            if let Some(e) = stuck {
-                break Err(e);
-            }
-            let Some(Reverse((negated, prio, j))) = heap.pop() else {
+            let Some(Reverse(key)) = heap.pop() else {
                 break Ok(first);
             };
-            let t = -negated;
-            let j = j as usize;
+            let (complement, prio) = from_time_key(key);
+            let t = !complement;
+            let j = list[prio as usize] as usize;
             let mut b = self.bound[j];
             b.finish = b.finish.min(t);
-            let Some((mode, s, f)) = self.best_backward(j, b) else {
+            let fit = if after_bookings {
+                self.latest_fit_before_bookings(j, b)
+                    .map(|(s, f)| (0, s, f))
+            } else {
+                self.best_backward(j, b)
+            };
+            let Some((mode, s, f)) = fit else {
                 break Err(Stuck(j as u32));
             };
             if f != t {
-                heap.push(Reverse((-f, prio, j as u32)));
+                heap.push(Reverse(time_key(!f, prio)));
                 continue;
             }
             self.place(j, mode, s, f);
@@ -471,13 +567,7 @@ impl<'a, M: Model> Engine<'a, M> {
                     let mut b = m.backward_bound(k, &self.start, &self.finish, deadline);
                     b.finish = b.finish.min(t);
                     self.bound[k] = b;
-                    match self.best_backward(k, b) {
-                        Some((_, _, f)) => heap.push(Reverse((-f, self.pos[k], k as u32))),
-                        None => {
-                            stuck = Some(Stuck(k as u32));
-                            break;
-                        }
-                    }
+                    heap.push(Reverse(time_key(!b.finish, self.pos[k])));
                 }
             }
         };
