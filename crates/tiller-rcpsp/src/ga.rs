@@ -1138,6 +1138,41 @@ mod tests {
         }
     }
 
+    /// On constant capacities the parallel schemes check only a window's
+    /// first (forward) or last (backward) slot; a project with a varying
+    /// capacity that nothing demands takes the general path and must get
+    /// the same schedules.
+    #[test]
+    fn the_parallel_schemes_fast_paths_agree_with_the_general_ones() {
+        let mut rng = Pcg64Mcg::seed_from_u64(9);
+        for _ in 0..60 {
+            let inst = project(&mut rng);
+            let mut resources = inst.resources().to_vec();
+            resources.push(Resource::with_profile(vec![(0, 1), (5, 2)]));
+            let general = Instance::new(
+                inst.activities().to_vec(),
+                resources,
+                inst.precedences().to_vec(),
+            )
+            .expect("one more resource");
+            assert!(inst.is_shift_invariant() && !general.is_shift_invariant());
+            let n = inst.num_activities();
+            let mut list: Vec<u32> = (0..n as u32).collect();
+            for k in (1..n).rev() {
+                list.swap(k, rng.random_range(0..=k));
+            }
+            let (mut fast, mut slow) = (Engine::new(&inst), Engine::new(&general));
+            let mk = fast.parallel_forward(&list).expect("fits");
+            assert_eq!(slow.parallel_forward(&list), Ok(mk));
+            assert_eq!((&fast.start, &fast.finish), (&slow.start, &slow.finish));
+            // The static horizon fits every backward schedule.
+            let deadline = Model::horizon(&inst) + rng.random_range(0..20);
+            let first = fast.parallel_backward(&list, deadline).expect("fits");
+            assert_eq!(slow.parallel_backward(&list, deadline), Ok(first));
+            assert_eq!((&fast.start, &fast.finish), (&slow.start, &slow.finish));
+        }
+    }
+
     #[test]
     fn peak_crossover_keeps_a_block_of_the_mother_and_the_fathers_order() {
         let mut rng = Pcg64Mcg::seed_from_u64(7);
