@@ -7,8 +7,10 @@
 //! population; children of left-justified parents are decoded backward and
 //! join the right population. Every decode is therefore at the same time a
 //! justification pass (Valls, Ballestín & Quintanilla 2005). A child close
-//! to the best makespan is justified once more in the other direction, so it
-//! feeds both populations, and back and forth again while that shortens it.
+//! to the best makespan is decoded with the parallel SGS in the same
+//! direction as well, and each decode is justified once more in the other
+//! direction, so it feeds both populations, and back and forth again while
+//! that shortens it.
 //! Lists are recombined with the peak crossover of Valls, Ballestín &
 //! Quintanilla (2008): the child keeps the mother's most densely packed
 //! stretch of time as one block and takes the father's order for every
@@ -63,7 +65,9 @@ const REJUSTIFY_WITHIN: f64 = 0.01;
 /// 33.31 % against 33.60 % without, 33.36 % for backward children only,
 /// 33.55 % for forward children only (within 2 %), 33.41 % with every
 /// backward child decoded both ways and 33.52 % with backward children
-/// decoded with the parallel scheme only.
+/// decoded with the parallel scheme only. Seed 1: J120 at 5,000 schedules
+/// 31.96 % against 32.17 %, at 50,000 30.59 % against 30.67 %; J30 at
+/// 50,000 0.000 % against 0.003 %.
 const PARALLEL_CHILD_WITHIN: f64 = 0.05;
 /// Probability of one shift move on a child.
 const SHIFT_RATE: f64 = 0.5;

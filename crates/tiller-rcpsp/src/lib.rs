@@ -41,10 +41,13 @@
 //!   serial scheme takes activities in list order and starts each at its
 //!   earliest precedence- and resource-feasible period; the parallel scheme
 //!   advances a decision time and starts what fits in priority order
-//!   (Kelley 1963; Kolisch 1996). A backward serial scheme places activities
-//!   as late as possible before a deadline. Availability is kept in flat
-//!   per-resource arrays, so a generation pass allocates nothing; window
-//!   checks scan from the far end and jump past the last conflict.
+//!   (Kelley 1963; Kolisch 1996). Backward serial and parallel schemes
+//!   place activities as late as possible before a deadline. Availability
+//!   is kept in flat per-resource arrays, so a generation pass allocates
+//!   nothing; window checks scan from the far end and jump past the last
+//!   conflict, and the parallel schemes check only a window's first (last)
+//!   slot where capacities are constant, as everything already placed
+//!   starts before (finishes after) it.
 //!   [`ListDecoder`] decodes one fixed list again and again (e.g. once per
 //!   Monte Carlo iteration, with that iteration's durations), reusing the
 //!   scheme's scratch memory.
@@ -58,7 +61,9 @@
 //!   bi-population genetic algorithm in the spirit of Debels & Vanhoucke
 //!   (2005, 2007) — left-justified and right-justified populations whose
 //!   children are decoded in the opposite direction (and, when close to the
-//!   best makespan, justified once more, so they join both populations) — with the peak crossover of Valls, Ballestín &
+//!   best makespan, decoded with the parallel scheme in that direction too
+//!   and justified once more, so they join both populations) — with the
+//!   peak crossover of Valls, Ballestín &
 //!   Quintanilla (2008) (the child keeps the mother's most densely packed
 //!   stretch of time as one block and follows the father's list elsewhere;
 //!   Hartmann's (1998) two-point crossover where there is no such stretch),
