@@ -912,6 +912,15 @@ mod tests {
         Instance::new(acts, res, precs).expect("valid random project")
     }
 
+    /// The activities `0..n` in random order (Fisher-Yates).
+    fn shuffled(n: usize, rng: &mut Pcg64Mcg) -> Vec<u32> {
+        let mut list: Vec<u32> = (0..n as u32).collect();
+        for k in (1..n).rev() {
+            list.swap(k, rng.random_range(0..=k));
+        }
+        list
+    }
+
     fn member(engine: &Engine<'_, Instance>, list: Vec<u32>) -> Member {
         Member {
             starts: engine.start.clone(),
@@ -1115,10 +1124,7 @@ mod tests {
             .expect("reversing keeps the project acyclic");
             let n = inst.num_activities();
             // A priority list that is no topological order of either.
-            let mut list: Vec<u32> = (0..n as u32).collect();
-            for k in (1..n).rev() {
-                list.swap(k, rng.random_range(0..=k));
-            }
+            let list = shuffled(n, &mut rng);
             let mut forward = Engine::new(&reversed);
             let mk = forward
                 .parallel_forward(&list)
@@ -1160,11 +1166,7 @@ mod tests {
             )
             .expect("one more resource");
             assert!(inst.is_shift_invariant() && !general.is_shift_invariant());
-            let n = inst.num_activities();
-            let mut list: Vec<u32> = (0..n as u32).collect();
-            for k in (1..n).rev() {
-                list.swap(k, rng.random_range(0..=k));
-            }
+            let list = shuffled(inst.num_activities(), &mut rng);
             let (mut fast, mut slow) = (Engine::new(&inst), Engine::new(&general));
             let mk = fast.parallel_forward(&list).expect("fits");
             assert_eq!(slow.parallel_forward(&list), Ok(mk));

@@ -245,7 +245,7 @@ impl<'a, M: Model> Engine<'a, M> {
     #[inline]
     fn earliest_fit_after_bookings(&mut self, j: usize, mut b: Bound) -> Option<(i32, i32)> {
         let m = self.m;
-        let (s, _) = m.earliest(j, 0, b)?;
+        let (s, f) = m.earliest(j, 0, b)?;
         let dems = m.demands(j, 0);
         let mut k = s as usize;
         let mut fitted = 0;
@@ -269,6 +269,9 @@ impl<'a, M: Model> Engine<'a, M> {
             }
             d = (d + 1) % dems.len();
         }
+        if k == s as usize {
+            return Some((s, f));
+        }
         b.start = b.start.max(m.slot_start(k));
         m.earliest(j, 0, b)
     }
@@ -281,13 +284,14 @@ impl<'a, M: Model> Engine<'a, M> {
     #[inline]
     fn latest_fit_before_bookings(&mut self, j: usize, mut b: Bound) -> Option<(i32, i32)> {
         let m = self.m;
-        let (_, f) = m.latest(j, 0, b)?;
+        let (s, f) = m.latest(j, 0, b)?;
         let dems = m.demands(j, 0);
         if dems.is_empty() {
-            return m.latest(j, 0, b);
+            return Some((s, f));
         }
         // The window's last slot; a window ending at 0 has none.
-        let mut k = (f as usize).checked_sub(1)?;
+        let last = (f as usize).checked_sub(1)?;
+        let mut k = last;
         let mut fitted = 0;
         let mut d = 0;
         while fitted < dems.len() {
@@ -302,7 +306,9 @@ impl<'a, M: Model> Engine<'a, M> {
                     k -= 1;
                 }
                 if self.avail[r][k] < q {
-                    if k > booked_from || m.capacity(r, k) < q || k == 0 {
+                    // At or below the first booking: the slot below has
+                    // the whole capacity, if there is one.
+                    if k == 0 || m.capacity(r, k) < q {
                         return None;
                     }
                     k -= 1;
@@ -310,6 +316,9 @@ impl<'a, M: Model> Engine<'a, M> {
                 fitted = 1;
             }
             d = (d + 1) % dems.len();
+        }
+        if k == last {
+            return Some((s, f));
         }
         b.finish = b.finish.min(m.finish_before_slot(k + 1));
         m.latest(j, 0, b)
@@ -442,69 +451,8 @@ impl<'a, M: Model> Engine<'a, M> {
     /// Parallel SGS: repeatedly starts, among the activities whose
     /// predecessors are placed, the one that can start first (ties by list
     /// position), never before the previous decision time.
-    ///
-    /// The heap holds a lower bound on each eligible activity's start (its
-    /// precedence bound at first, its earliest fit when last looked at);
-    /// placements only push fits later, so the popped activity is placed
-    /// when its fit starts at its key and pushed back with the later start
-    /// otherwise. Keying by the bound rather than a fit computed up front
-    /// spares one fit per activity.
     pub fn parallel_forward(&mut self, list: &[u32]) -> Result<i32, Stuck> {
-        self.reset();
-        let m = self.m;
-        let n = m.num_activities();
-        for (k, &j) in list.iter().enumerate() {
-            self.pos[j as usize] = k as u32;
-        }
-        let mut heap = std::mem::take(&mut self.heap);
-        heap.clear();
-        for j in 0..n {
-            self.indeg[j] = m.preds(j).len() as u32;
-            if self.indeg[j] == 0 {
-                let b = m.forward_bound(j, &self.start, &self.finish);
-                self.bound[j] = b;
-                heap.push(Reverse(time_key(b.start, self.pos[j])));
-            }
-        }
-        // Everything placed starts at or before the decision time.
-        let after_bookings = M::SIMPLE && m.shift_invariant();
-        let mut mk = if n == 0 { 0 } else { i32::MIN };
-        let result = loop {
-            let Some(Reverse(key)) = heap.pop() else {
-                break Ok(mk);
-            };
-            let (t, prio) = from_time_key(key);
-            let j = list[prio as usize] as usize;
-            let mut b = self.bound[j];
-            b.start = b.start.max(t);
-            let fit = if after_bookings {
-                self.earliest_fit_after_bookings(j, b)
-                    .map(|(s, f)| (0, s, f))
-            } else {
-                self.best_forward(j, b)
-            };
-            let Some((mode, s, f)) = fit else {
-                break Err(Stuck(j as u32));
-            };
-            if s != t {
-                heap.push(Reverse(time_key(s, prio)));
-                continue;
-            }
-            self.place(j, mode, s, f);
-            mk = mk.max(f);
-            for &k in m.succs(j) {
-                let k = k as usize;
-                self.indeg[k] -= 1;
-                if self.indeg[k] == 0 {
-                    let mut b = m.forward_bound(k, &self.start, &self.finish);
-                    b.start = b.start.max(t);
-                    self.bound[k] = b;
-                    heap.push(Reverse(time_key(b.start, self.pos[k])));
-                }
-            }
-        };
-        self.heap = heap;
-        result
+        self.parallel::<false>(list, 0)
     }
 
     /// Backward parallel SGS, the mirror of [`Engine::parallel_forward`]:
@@ -514,60 +462,107 @@ impl<'a, M: Model> Engine<'a, M> {
     /// priorities only (any order of all activities). Returns the earliest
     /// start.
     pub fn parallel_backward(&mut self, list: &[u32], deadline: i32) -> Result<i32, Stuck> {
+        self.parallel::<true>(list, deadline)
+    }
+
+    /// Both parallel schemes. Forward, decision times are starts and grow;
+    /// backward, they are finishes (by `deadline`) and shrink, and are
+    /// queued complemented (`!t`, which reverses the order without
+    /// overflow) so that the latest comes first. Returns the makespan
+    /// (forward) or the earliest start (backward).
+    ///
+    /// The heap holds a bound on each eligible activity's decision time
+    /// (its precedence bound at first, its fit when last looked at);
+    /// placements only push fits further on, so the popped activity is
+    /// placed when its fit is at its key and pushed back with the fit
+    /// otherwise. Keying by the bound rather than a fit computed up front
+    /// spares one fit per activity.
+    fn parallel<const BACKWARD: bool>(
+        &mut self,
+        list: &[u32],
+        deadline: i32,
+    ) -> Result<i32, Stuck> {
         self.reset();
         let m = self.m;
         let n = m.num_activities();
         for (k, &j) in list.iter().enumerate() {
             self.pos[j as usize] = k as u32;
         }
-        // Keyed by an upper bound on the finish, complemented (`!f`, which
-        // reverses the order without overflow): the heap pops the latest
-        // finish first.
+        let queued = |t: i32| if BACKWARD { !t } else { t };
+        let bound = |start: &[i32], finish: &[i32], j: usize| {
+            if BACKWARD {
+                m.backward_bound(j, start, finish, deadline)
+            } else {
+                m.forward_bound(j, start, finish)
+            }
+        };
+        // Never before (forward) or after (backward) the decision time `t`.
+        let hold = |mut b: Bound, t: i32| {
+            if BACKWARD {
+                b.finish = b.finish.min(t);
+            } else {
+                b.start = b.start.max(t);
+            }
+            b
+        };
+        let decision = |b: Bound| if BACKWARD { b.finish } else { b.start };
         let mut heap = std::mem::take(&mut self.heap);
         heap.clear();
         for j in 0..n {
-            self.indeg[j] = m.succs(j).len() as u32;
+            let waits_for = if BACKWARD { m.succs(j) } else { m.preds(j) };
+            self.indeg[j] = waits_for.len() as u32;
             if self.indeg[j] == 0 {
-                let b = m.backward_bound(j, &self.start, &self.finish, deadline);
+                let b = bound(&self.start, &self.finish, j);
                 self.bound[j] = b;
-                heap.push(Reverse(time_key(!b.finish, self.pos[j])));
+                heap.push(Reverse(time_key(queued(decision(b)), self.pos[j])));
             }
         }
-        // Everything placed finishes at or after the decision time.
+        // Everything placed starts at or before (finishes at or after) the
+        // decision time.
         let after_bookings = M::SIMPLE && m.shift_invariant();
-        let mut first = deadline;
+        let mut end = if BACKWARD {
+            deadline
+        } else if n == 0 {
+            0
+        } else {
+            i32::MIN
+        };
         let result = loop {
             let Some(Reverse(key)) = heap.pop() else {
-                break Ok(first);
+                break Ok(end);
             };
-            let (complement, prio) = from_time_key(key);
-            let t = !complement;
+            let (time, prio) = from_time_key(key);
+            let t = queued(time);
             let j = list[prio as usize] as usize;
-            let mut b = self.bound[j];
-            b.finish = b.finish.min(t);
-            let fit = if after_bookings {
-                self.latest_fit_before_bookings(j, b)
-                    .map(|(s, f)| (0, s, f))
-            } else {
-                self.best_backward(j, b)
+            let b = hold(self.bound[j], t);
+            let fit = match (BACKWARD, after_bookings) {
+                (false, true) => self
+                    .earliest_fit_after_bookings(j, b)
+                    .map(|(s, f)| (0, s, f)),
+                (false, false) => self.best_forward(j, b),
+                (true, true) => self
+                    .latest_fit_before_bookings(j, b)
+                    .map(|(s, f)| (0, s, f)),
+                (true, false) => self.best_backward(j, b),
             };
             let Some((mode, s, f)) = fit else {
                 break Err(Stuck(j as u32));
             };
-            if f != t {
-                heap.push(Reverse(time_key(!f, prio)));
+            let at = if BACKWARD { f } else { s };
+            if at != t {
+                heap.push(Reverse(time_key(queued(at), prio)));
                 continue;
             }
             self.place(j, mode, s, f);
-            first = first.min(s);
-            for &k in m.preds(j) {
+            end = if BACKWARD { end.min(s) } else { end.max(f) };
+            let released = if BACKWARD { m.preds(j) } else { m.succs(j) };
+            for &k in released {
                 let k = k as usize;
                 self.indeg[k] -= 1;
                 if self.indeg[k] == 0 {
-                    let mut b = m.backward_bound(k, &self.start, &self.finish, deadline);
-                    b.finish = b.finish.min(t);
+                    let b = hold(bound(&self.start, &self.finish, k), t);
                     self.bound[k] = b;
-                    heap.push(Reverse(time_key(!b.finish, self.pos[k])));
+                    heap.push(Reverse(time_key(queued(decision(b)), self.pos[k])));
                 }
             }
         };
