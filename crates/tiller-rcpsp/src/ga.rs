@@ -886,7 +886,7 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::instance::{Activity, Instance, Precedence, Resource};
+    use crate::instance::{Activity, Instance, Precedence, PrecedenceKind, Resource};
     use crate::schedule::{Schedule, verify};
     use crate::solve::SolveOptions;
 
@@ -909,6 +909,42 @@ mod tests {
             }
         }
         let res = vec![Resource::constant(4), Resource::constant(3)];
+        Instance::new(acts, res, precs).expect("valid random project")
+    }
+
+    /// A random project of 30 activities on three resources, some of them
+    /// of zero duration (demands included), with relations of every kind
+    /// and lags from -2 to 2.
+    fn lagged_project(rng: &mut Pcg64Mcg) -> Instance {
+        let n = 30;
+        let acts = (0..n)
+            .map(|_| {
+                Activity::new(rng.random_range(0..5))
+                    .with_demand(0, rng.random_range(0..4))
+                    .with_demand(1, rng.random_range(0..3))
+                    .with_demand(2, rng.random_range(0..2))
+            })
+            .collect();
+        let kinds = [
+            PrecedenceKind::FinishStart,
+            PrecedenceKind::StartStart,
+            PrecedenceKind::FinishFinish,
+            PrecedenceKind::StartFinish,
+        ];
+        let mut precs = Vec::new();
+        for b in 1..n {
+            for a in 0..b {
+                if rng.random::<f64>() < 0.08 {
+                    let kind = kinds[rng.random_range(0..4)];
+                    precs.push(Precedence::new(a, b, kind, rng.random_range(-2..3)));
+                }
+            }
+        }
+        let res = vec![
+            Resource::constant(4),
+            Resource::constant(3),
+            Resource::constant(1),
+        ];
         Instance::new(acts, res, precs).expect("valid random project")
     }
 
@@ -1155,8 +1191,14 @@ mod tests {
     #[test]
     fn the_parallel_schemes_fast_paths_agree_with_the_general_ones() {
         let mut rng = Pcg64Mcg::seed_from_u64(9);
-        for _ in 0..60 {
-            let inst = project(&mut rng);
+        for round in 0..120 {
+            // Every other project with zero durations and all four kinds of
+            // relation, leads included.
+            let inst = if round % 2 == 0 {
+                project(&mut rng)
+            } else {
+                lagged_project(&mut rng)
+            };
             let mut resources = inst.resources().to_vec();
             resources.push(Resource::with_profile(vec![(0, 1), (5, 2)]));
             let general = Instance::new(

@@ -36,6 +36,32 @@ fn from_time_key(key: u64) -> (i32, u32) {
     (((key >> 32) as u32 ^ 0x8000_0000) as i32, key as u32)
 }
 
+/// `b` held to decision time `t`: never before it (forward) or after it
+/// (backward).
+#[inline]
+fn hold<const BACKWARD: bool>(mut b: Bound, t: i32) -> Bound {
+    if BACKWARD {
+        b.finish = b.finish.min(t);
+    } else {
+        b.start = b.start.max(t);
+    }
+    b
+}
+
+/// The first set bit at or after `from`.
+#[inline]
+fn next_set_bit(bits: &[u64], from: usize) -> Option<usize> {
+    let mut w = from / 64;
+    let mut word = bits.get(w)? & (!0u64 << (from % 64));
+    loop {
+        if word != 0 {
+            return Some(w * 64 + word.trailing_zeros() as usize);
+        }
+        w += 1;
+        word = *bits.get(w)?;
+    }
+}
+
 pub(crate) struct Engine<'a, M: Model> {
     pub m: &'a M,
     /// Remaining capacity per resource and slot.
@@ -59,6 +85,14 @@ pub(crate) struct Engine<'a, M: Model> {
     indeg: Vec<u32>,
     /// Parallel schemes' queue of [`time_key`]s.
     heap: BinaryHeap<Reverse<u64>>,
+    /// Constant-capacity parallel schemes: times where availability
+    /// changes next, and the activities ready at the decision time (a bit
+    /// per list position).
+    events: BinaryHeap<Reverse<i32>>,
+    ready: Vec<u64>,
+    /// Per list position, the demand `(resource, units)` that last kept a
+    /// ready activity from fitting (units 0: none).
+    blocked: Vec<(u32, i32)>,
     kahn: BinaryHeap<Reverse<(u32, u32)>>,
     list_tmp: Vec<u32>,
 }
@@ -86,6 +120,9 @@ impl<'a, M: Model> Engine<'a, M> {
             pos: vec![0; n],
             indeg: vec![0; n],
             heap: BinaryHeap::new(),
+            events: BinaryHeap::new(),
+            ready: Vec::new(),
+            blocked: vec![(0, 0); n],
             kahn: BinaryHeap::new(),
             list_tmp: Vec::with_capacity(n),
         };
@@ -236,94 +273,6 @@ impl<'a, M: Model> Engine<'a, M> {
         }
     }
 
-    /// [`Engine::earliest_fit`] of a single-mode activity when every
-    /// booking starts at or before the bound's start on constant
-    /// capacities, as in the forward parallel scheme of a shift-invariant
-    /// [`Model::SIMPLE`] model: availability then never drops later in
-    /// time, so a window fits wherever its first slot does, and only first
-    /// slots need checking.
-    #[inline]
-    fn earliest_fit_after_bookings(&mut self, j: usize, mut b: Bound) -> Option<(i32, i32)> {
-        let m = self.m;
-        let (s, f) = m.earliest(j, 0, b)?;
-        let dems = m.demands(j, 0);
-        let mut k = s as usize;
-        let mut fitted = 0;
-        // Round-robin over the demands until all fit in slot `k`.
-        let mut d = 0;
-        while fitted < dems.len() {
-            let (r, q) = (dems[d].0 as usize, dems[d].1);
-            self.ensure(r, k + 1);
-            if self.avail[r][k] >= q {
-                fitted += 1;
-            } else {
-                let steady = self.settled[r].max(self.usage_end[r]);
-                while k < steady && self.avail[r][k] < q {
-                    k += 1;
-                }
-                if k >= steady && m.capacity(r, k) < q {
-                    // Steady region: the final capacity itself is short.
-                    return None;
-                }
-                fitted = 1;
-            }
-            d = (d + 1) % dems.len();
-        }
-        if k == s as usize {
-            return Some((s, f));
-        }
-        b.start = b.start.max(m.slot_start(k));
-        m.earliest(j, 0, b)
-    }
-
-    /// [`Engine::latest_fit`] of a single-mode activity when every booking
-    /// finishes at or after the bound's finish on constant capacities (the
-    /// backward parallel scheme's mirror of
-    /// [`Engine::earliest_fit_after_bookings`]): only last slots need
-    /// checking.
-    #[inline]
-    fn latest_fit_before_bookings(&mut self, j: usize, mut b: Bound) -> Option<(i32, i32)> {
-        let m = self.m;
-        let (s, f) = m.latest(j, 0, b)?;
-        let dems = m.demands(j, 0);
-        if dems.is_empty() {
-            return Some((s, f));
-        }
-        // The window's last slot; a window ending at 0 has none.
-        let last = (f as usize).checked_sub(1)?;
-        let mut k = last;
-        let mut fitted = 0;
-        let mut d = 0;
-        while fitted < dems.len() {
-            let (r, q) = (dems[d].0 as usize, dems[d].1);
-            self.ensure(r, k + 1);
-            if self.avail[r][k] >= q {
-                fitted += 1;
-            } else {
-                // Below the first booking, availability is the capacity.
-                let booked_from = self.lo[r];
-                while k > booked_from && self.avail[r][k] < q {
-                    k -= 1;
-                }
-                if self.avail[r][k] < q {
-                    // At or below the first booking: the slot below has
-                    // the whole capacity, if there is one.
-                    if k == 0 || m.capacity(r, k) < q {
-                        return None;
-                    }
-                    k -= 1;
-                }
-                fitted = 1;
-            }
-            d = (d + 1) % dems.len();
-        }
-        if k == last {
-            return Some((s, f));
-        }
-        b.finish = b.finish.min(m.finish_before_slot(k + 1));
-        m.latest(j, 0, b)
-    }
-
     /// The mode finishing first (ties: earlier start, lower mode) and its
     /// times.
     #[inline]
@@ -466,10 +415,27 @@ impl<'a, M: Model> Engine<'a, M> {
     }
 
     /// Both parallel schemes. Forward, decision times are starts and grow;
-    /// backward, they are finishes (by `deadline`) and shrink, and are
-    /// queued complemented (`!t`, which reverses the order without
-    /// overflow) so that the latest comes first. Returns the makespan
-    /// (forward) or the earliest start (backward).
+    /// backward, they are finishes (by `deadline`) and shrink. Returns the
+    /// makespan (forward) or the earliest start (backward).
+    fn parallel<const BACKWARD: bool>(
+        &mut self,
+        list: &[u32],
+        deadline: i32,
+    ) -> Result<i32, Stuck> {
+        self.reset();
+        for (k, &j) in list.iter().enumerate() {
+            self.pos[j as usize] = k as u32;
+        }
+        if M::SIMPLE && self.m.shift_invariant() {
+            self.parallel_constant::<BACKWARD>(list, deadline)
+        } else {
+            self.parallel_general::<BACKWARD>(list, deadline)
+        }
+    }
+
+    /// The parallel schemes for any model. Decision times are queued
+    /// complemented backward (`!t`, which reverses the order without
+    /// overflow) so that the latest comes first.
     ///
     /// The heap holds a bound on each eligible activity's decision time
     /// (its precedence bound at first, its fit when last looked at);
@@ -477,34 +443,14 @@ impl<'a, M: Model> Engine<'a, M> {
     /// placed when its fit is at its key and pushed back with the fit
     /// otherwise. Keying by the bound rather than a fit computed up front
     /// spares one fit per activity.
-    fn parallel<const BACKWARD: bool>(
+    fn parallel_general<const BACKWARD: bool>(
         &mut self,
         list: &[u32],
         deadline: i32,
     ) -> Result<i32, Stuck> {
-        self.reset();
         let m = self.m;
         let n = m.num_activities();
-        for (k, &j) in list.iter().enumerate() {
-            self.pos[j as usize] = k as u32;
-        }
         let queued = |t: i32| if BACKWARD { !t } else { t };
-        let bound = |start: &[i32], finish: &[i32], j: usize| {
-            if BACKWARD {
-                m.backward_bound(j, start, finish, deadline)
-            } else {
-                m.forward_bound(j, start, finish)
-            }
-        };
-        // Never before (forward) or after (backward) the decision time `t`.
-        let hold = |mut b: Bound, t: i32| {
-            if BACKWARD {
-                b.finish = b.finish.min(t);
-            } else {
-                b.start = b.start.max(t);
-            }
-            b
-        };
         let decision = |b: Bound| if BACKWARD { b.finish } else { b.start };
         let mut heap = std::mem::take(&mut self.heap);
         heap.clear();
@@ -512,14 +458,11 @@ impl<'a, M: Model> Engine<'a, M> {
             let waits_for = if BACKWARD { m.succs(j) } else { m.preds(j) };
             self.indeg[j] = waits_for.len() as u32;
             if self.indeg[j] == 0 {
-                let b = bound(&self.start, &self.finish, j);
+                let b = self.direction_bound::<BACKWARD>(j, deadline);
                 self.bound[j] = b;
                 heap.push(Reverse(time_key(queued(decision(b)), self.pos[j])));
             }
         }
-        // Everything placed starts at or before (finishes at or after) the
-        // decision time.
-        let after_bookings = M::SIMPLE && m.shift_invariant();
         let mut end = if BACKWARD {
             deadline
         } else if n == 0 {
@@ -534,16 +477,11 @@ impl<'a, M: Model> Engine<'a, M> {
             let (time, prio) = from_time_key(key);
             let t = queued(time);
             let j = list[prio as usize] as usize;
-            let b = hold(self.bound[j], t);
-            let fit = match (BACKWARD, after_bookings) {
-                (false, true) => self
-                    .earliest_fit_after_bookings(j, b)
-                    .map(|(s, f)| (0, s, f)),
-                (false, false) => self.best_forward(j, b),
-                (true, true) => self
-                    .latest_fit_before_bookings(j, b)
-                    .map(|(s, f)| (0, s, f)),
-                (true, false) => self.best_backward(j, b),
+            let b = hold::<BACKWARD>(self.bound[j], t);
+            let fit = if BACKWARD {
+                self.best_backward(j, b)
+            } else {
+                self.best_forward(j, b)
             };
             let Some((mode, s, f)) = fit else {
                 break Err(Stuck(j as u32));
@@ -560,7 +498,7 @@ impl<'a, M: Model> Engine<'a, M> {
                 let k = k as usize;
                 self.indeg[k] -= 1;
                 if self.indeg[k] == 0 {
-                    let b = hold(bound(&self.start, &self.finish, k), t);
+                    let b = hold::<BACKWARD>(self.direction_bound::<BACKWARD>(k, deadline), t);
                     self.bound[k] = b;
                     heap.push(Reverse(time_key(queued(decision(b)), self.pos[k])));
                 }
@@ -568,6 +506,213 @@ impl<'a, M: Model> Engine<'a, M> {
         };
         self.heap = heap;
         result
+    }
+
+    /// The parallel schemes of a single-mode model on constant capacities
+    /// whose activities book every slot of their windows (PSPLIB), as a
+    /// scan over decision times. Everything placed starts at or before
+    /// (forward; finishes at or after, backward) the decision time, so from
+    /// there on availability only grows further out: a window fits wherever
+    /// its first (forward; last, backward) slot does, and it changes only
+    /// where a placed activity finishes (starts). The decision times are
+    /// therefore those events and the precedence bounds of released
+    /// activities; at each, the activities whose bound it has reached are
+    /// tried in list order. Same schedules as
+    /// [`Engine::parallel_general`], without re-queueing each activity
+    /// every time it is blocked.
+    fn parallel_constant<const BACKWARD: bool>(
+        &mut self,
+        list: &[u32],
+        deadline: i32,
+    ) -> Result<i32, Stuck> {
+        let mut events = std::mem::take(&mut self.events);
+        let mut pending = std::mem::take(&mut self.heap);
+        let mut ready = std::mem::take(&mut self.ready);
+        let result =
+            self.scan_decisions::<BACKWARD>(list, deadline, &mut events, &mut pending, &mut ready);
+        self.events = events;
+        self.heap = pending;
+        self.ready = ready;
+        result
+    }
+
+    /// The body of [`Engine::parallel_constant`]: `events` holds the times
+    /// where availability changes, `pending` the released activities whose
+    /// precedence bound lies ahead (as [`time_key`]s) and `ready` a bit per
+    /// list position of those it has reached. Decision times are queued
+    /// complemented backward, so that the latest comes first.
+    fn scan_decisions<const BACKWARD: bool>(
+        &mut self,
+        list: &[u32],
+        deadline: i32,
+        events: &mut BinaryHeap<Reverse<i32>>,
+        pending: &mut BinaryHeap<Reverse<u64>>,
+        ready: &mut Vec<u64>,
+    ) -> Result<i32, Stuck> {
+        let m = self.m;
+        let n = m.num_activities();
+        let queued = |t: i32| if BACKWARD { !t } else { t };
+        // Whether decision time `t` has reached time `at`.
+        let reached = |at: i32, t: i32| if BACKWARD { at >= t } else { at <= t };
+        events.clear();
+        pending.clear();
+        ready.clear();
+        ready.resize(n.div_ceil(64), 0);
+        for j in 0..n {
+            let waits_for = if BACKWARD { m.succs(j) } else { m.preds(j) };
+            self.indeg[j] = waits_for.len() as u32;
+            if self.indeg[j] == 0 {
+                let at = self.precedence_time::<BACKWARD>(j, deadline)?;
+                pending.push(Reverse(time_key(queued(at), self.pos[j])));
+            }
+        }
+        let mut end = if BACKWARD {
+            deadline
+        } else if n == 0 {
+            0
+        } else {
+            i32::MIN
+        };
+        let mut t = match pending.peek() {
+            Some(&Reverse(key)) => queued(from_time_key(key).0),
+            None => return Ok(end),
+        };
+        loop {
+            while let Some(&Reverse(key)) = pending.peek() {
+                let (time, p) = from_time_key(key);
+                if !reached(queued(time), t) {
+                    break;
+                }
+                pending.pop();
+                ready[p as usize / 64] |= 1u64 << (p % 64);
+                self.blocked[p as usize] = (0, 0);
+            }
+            // Try the ready activities in list order; one released at `t`
+            // ahead of the cursor sends it back.
+            let mut cursor = 0usize;
+            while let Some(p) = next_set_bit(ready, cursor) {
+                cursor = p + 1;
+                // The demand that blocked it last is the likeliest to
+                // block it again; a blocked window is not empty and, slots
+                // being time units, its first (last) slot is `t` (`t - 1`).
+                let (r, q) = self.blocked[p];
+                let slot = if BACKWARD { t - 1 } else { t };
+                if q > 0 && slot >= 0 && self.slot_short(r as usize, q, slot as usize) {
+                    continue;
+                }
+                let j = list[p] as usize;
+                let b = hold::<BACKWARD>(self.bound[j], t);
+                let window = if BACKWARD {
+                    m.latest(j, 0, b)
+                } else {
+                    m.earliest(j, 0, b)
+                };
+                let (s, f) = window.ok_or(Stuck(j as u32))?;
+                let at = if BACKWARD { f } else { s };
+                if at != t {
+                    // Not at `t` after all (a model whose windows snap to
+                    // some grid): look again when `t` reaches it.
+                    ready[p / 64] &= !(1u64 << (p % 64));
+                    pending.push(Reverse(time_key(queued(at), p as u32)));
+                    continue;
+                }
+                let (lo, hi) = m.slots(j, 0, s, f);
+                if lo < hi {
+                    let slot = if BACKWARD { hi - 1 } else { lo };
+                    if let Some(&(r, q)) = m
+                        .demands(j, 0)
+                        .iter()
+                        .find(|&&(r, q)| self.slot_short(r as usize, q, slot))
+                    {
+                        self.blocked[p] = (r, q);
+                        continue;
+                    }
+                }
+                ready[p / 64] &= !(1u64 << (p % 64));
+                self.place(j, 0, s, f);
+                end = if BACKWARD { end.min(s) } else { end.max(f) };
+                // Availability changes again where this activity ends
+                // (forward) or begins (backward).
+                events.push(Reverse(queued(if BACKWARD { s } else { f })));
+                let released = if BACKWARD { m.preds(j) } else { m.succs(j) };
+                for &k in released {
+                    let k = k as usize;
+                    self.indeg[k] -= 1;
+                    if self.indeg[k] == 0 {
+                        let at = self.precedence_time::<BACKWARD>(k, deadline)?;
+                        let q = self.pos[k] as usize;
+                        if reached(at, t) {
+                            ready[q / 64] |= 1u64 << (q % 64);
+                            self.blocked[q] = (0, 0);
+                            cursor = cursor.min(q);
+                        } else {
+                            pending.push(Reverse(time_key(queued(at), q as u32)));
+                        }
+                    }
+                }
+            }
+            // The next decision time: the next event or precedence bound
+            // beyond `t`.
+            let next_event = loop {
+                match events.peek() {
+                    Some(&Reverse(e)) if reached(queued(e), t) => {
+                        events.pop();
+                    }
+                    Some(&Reverse(e)) => break Some(e),
+                    None => break None,
+                }
+            };
+            let next_bound = pending.peek().map(|&Reverse(key)| from_time_key(key).0);
+            t = match (next_event, next_bound) {
+                (Some(e), Some(b)) => queued(e.min(b)),
+                (Some(e), None) | (None, Some(e)) => queued(e),
+                (None, None) => {
+                    return match next_set_bit(ready, 0) {
+                        // Nothing will ever change: a demand exceeds a
+                        // capacity.
+                        Some(p) => Err(Stuck(list[p])),
+                        None => Ok(end),
+                    };
+                }
+            };
+        }
+    }
+
+    /// Whether fewer than `q` units of `r` are left in `slot`.
+    #[inline]
+    fn slot_short(&mut self, r: usize, q: i32, slot: usize) -> bool {
+        self.ensure(r, slot + 1);
+        self.avail[r][slot] < q
+    }
+
+    /// Records the precedence bound of released activity `j` and returns
+    /// the decision time it stands for: its earliest start (forward) or
+    /// latest finish (backward).
+    fn precedence_time<const BACKWARD: bool>(
+        &mut self,
+        j: usize,
+        deadline: i32,
+    ) -> Result<i32, Stuck> {
+        let b = self.direction_bound::<BACKWARD>(j, deadline);
+        self.bound[j] = b;
+        let window = if BACKWARD {
+            self.m.latest(j, 0, b)
+        } else {
+            self.m.earliest(j, 0, b)
+        };
+        let (s, f) = window.ok_or(Stuck(j as u32))?;
+        Ok(if BACKWARD { f } else { s })
+    }
+
+    /// Precedence bound of `j` in the scheme's direction.
+    #[inline]
+    fn direction_bound<const BACKWARD: bool>(&self, j: usize, deadline: i32) -> Bound {
+        if BACKWARD {
+            self.m
+                .backward_bound(j, &self.start, &self.finish, deadline)
+        } else {
+            self.m.forward_bound(j, &self.start, &self.finish)
+        }
     }
 
     /// Reorders `list` into a topological order that keeps the given order
