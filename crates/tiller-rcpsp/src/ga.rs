@@ -69,19 +69,70 @@ const REJUSTIFY_WITHIN: f64 = 0.01;
 /// 31.96 % against 32.17 %, at 50,000 30.59 % against 30.67 %; J30 at
 /// 50,000 0.000 % against 0.003 %.
 const PARALLEL_CHILD_WITHIN: f64 = 0.05;
-/// Probability of one shift move on a child.
-const SHIFT_RATE: f64 = 0.5;
+/// How hard the search keeps its populations diverse. Projects of fewer
+/// than [`SMALL_PROJECT`] activities settle within the budget and gain
+/// from more diversity ([`Diversity::SMALL`]); large ones need every
+/// schedule for intensification ([`Diversity::LARGE`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Diversity {
+    /// Probability of one shift move on a child.
+    shift_rate: f64,
+    /// A child whose start times (relative to its first start) differ from
+    /// a member's in at most this share of the compared activities competes
+    /// with that member only, not with the worst one (crowding): it
+    /// replaces it if it is at least as good and is dropped otherwise.
+    crowding_distance: f64,
+    /// Whether every child that joins its population is decoded with the
+    /// parallel scheme too, not only those within
+    /// [`PARALLEL_CHILD_WITHIN`] of the best makespan.
+    parallel_when_kept: bool,
+}
+
+impl Diversity {
+    /// Crowding: without it a population fills with variants of a few
+    /// schedules and stalls; measured on PSPLIB (seeds 1-4) it took J30 at
+    /// 5,000 schedules from 0.067 % to 0.027 %, J30 at 50,000 from about
+    /// 0.011 % to 0.004 % and J120 at 5,000 from 32.51 % to 32.41 %; 0.3 and
+    /// 0.7 did worse on J120 at 1,000. Every departure from these settings
+    /// costs on J120: at 1,000 schedules (seeds 1-4) 33.43 % against
+    /// 33.30 % with all three of [`Diversity::SMALL`], 33.33 % with its
+    /// shift rate alone, 33.40 % with its crowding distance alone and
+    /// 33.32 % with parallel decodes of kept children alone; at 5,000
+    /// (seed 1) 31.98 %, 32.04 % and 31.99 % against 31.96 %.
+    const LARGE: Diversity = Diversity {
+        shift_rate: 0.5,
+        crowding_distance: 0.5,
+        parallel_when_kept: false,
+    };
+    /// PSPLIB J30 at 1,000 schedules: 0.091 % against 0.109 % with
+    /// [`Diversity::LARGE`] over seeds 1-16 and 0.097 % against 0.112 %
+    /// over seeds 17-32 (single changes, seeds 1-16: shift rate 0.8
+    /// 0.100 %, crowding distance 0.7 0.105 %, parallel decodes of kept
+    /// children 0.101 %; shift rates 0.65 / 1.0 with the rest 0.106 % /
+    /// 0.097 %, crowding distances 0.6 / 0.8 0.093 % / 0.098 %). J30 at
+    /// 5,000, seeds 1-4: 0.017 % against 0.022 %; J60 at 1,000, seeds 1-8:
+    /// 11.220 % against 11.234 %; J60 at 5,000, seeds 1-2: 10.804 %
+    /// against 10.835 %.
+    const SMALL: Diversity = Diversity {
+        shift_rate: 0.8,
+        crowding_distance: 0.7,
+        parallel_when_kept: true,
+    };
+
+    fn for_project(activities: usize) -> Diversity {
+        if activities < SMALL_PROJECT {
+            Diversity::SMALL
+        } else {
+            Diversity::LARGE
+        }
+    }
+}
+
+/// Projects with fewer activities than this get [`Diversity::SMALL`]
+/// (between PSPLIB's J60 and J120 sizes).
+const SMALL_PROJECT: usize = 100;
 /// Share of parallel-SGS decodes among sampled starting individuals.
 const PARALLEL_SEEDS: f64 = 0.5;
-/// A child whose start times (relative to its first start) differ from a
-/// member's in at most this share of the compared activities competes with
-/// that member only, not with the worst one (crowding): it replaces it if it
-/// is at least as good and is dropped otherwise. Without it a population
-/// fills with variants of a few schedules and stalls; measured on PSPLIB
-/// (seeds 1-4) it took J30 at 5,000 schedules from 0.067 % to 0.027 %, J30
-/// at 50,000 from about 0.011 % to 0.004 % and J120 at 5,000 from 32.51 %
-/// to 32.41 %; 0.3 and 0.7 did worse on J120 at 1,000.
-const CROWDING_DISTANCE: f64 = 0.5;
 /// At most this many activities, evenly spaced, are compared per member,
 /// on a signature held inline in the member: comparing all 120 start times
 /// of a J120 project with a population of 80 cost more than the decoding
@@ -182,13 +233,19 @@ fn hash_starts(starts: &[i32], first: i32) -> u64 {
 struct Pop {
     members: Vec<Member>,
     cap: usize,
+    /// See [`Diversity::crowding_distance`].
+    crowding_distance: f64,
+    /// Whether the last insertion kept the child.
+    kept: bool,
 }
 
 impl Pop {
-    fn new(cap: usize) -> Self {
+    fn new(cap: usize, crowding_distance: f64) -> Self {
         Self {
             members: Vec::with_capacity(cap),
             cap,
+            crowding_distance,
+            kept: false,
         }
     }
 
@@ -198,6 +255,7 @@ impl Pop {
     /// worst member if the child is at least as good. Returns the buffers
     /// left over (the rejected child or the evicted member).
     fn insert(&mut self, mut child: Member) -> Option<Member> {
+        self.kept = false;
         if self
             .members
             .iter()
@@ -205,6 +263,7 @@ impl Pop {
         {
             return Some(child);
         }
+        self.kept = true;
         if self.members.len() < self.cap {
             self.members.push(child);
             return None;
@@ -212,6 +271,8 @@ impl Pop {
         if let Some(k) = self.nearest(&child) {
             if child.fit <= self.members[k].fit {
                 std::mem::swap(&mut self.members[k], &mut child);
+            } else {
+                self.kept = false;
             }
             return Some(child);
         }
@@ -226,6 +287,8 @@ impl Pop {
         // along plateaus instead of freezing.
         if child.fit <= worst {
             std::mem::swap(&mut self.members[wi], &mut child);
+        } else {
+            self.kept = false;
         }
         Some(child)
     }
@@ -235,7 +298,7 @@ impl Pop {
     fn nearest(&self, child: &Member) -> Option<usize> {
         let n = child.starts.len();
         let compared = n.div_ceil(crowding_stride(n));
-        let limit = (CROWDING_DISTANCE * compared as f64) as usize;
+        let limit = (self.crowding_distance * compared as f64) as usize;
         let mut nearest: Option<(usize, usize)> = None;
         for (k, m) in self.members.iter().enumerate() {
             let differ = child
@@ -518,6 +581,7 @@ struct Ga<'e, 'a, M: Model> {
     times: Vec<i32>,
     lft: Vec<i64>,
     peak: PeakScratch,
+    diversity: Diversity,
 }
 
 /// Whether makespan `fit` is within `share` of the best one found.
@@ -535,10 +599,11 @@ impl<'e, 'a, M: Model> Ga<'e, 'a, M> {
     /// latest-finish priorities that biased sampling draws from.
     fn new(engine: &'e mut Engine<'a, M>, pop_size: usize, lft: Vec<i64>) -> Self {
         let n = engine.m.num_activities();
+        let diversity = Diversity::for_project(n);
         Ga {
             engine,
-            lj: Pop::new(pop_size),
-            rj: Pop::new(pop_size),
+            lj: Pop::new(pop_size, diversity.crowding_distance),
+            rj: Pop::new(pop_size, diversity.crowding_distance),
             seen: vec![false; n],
             pos: vec![0; n],
             spare: None,
@@ -546,6 +611,7 @@ impl<'e, 'a, M: Model> Ga<'e, 'a, M> {
             times: vec![0; n],
             lft,
             peak: PeakScratch::default(),
+            diversity,
         }
     }
 
@@ -696,7 +762,7 @@ impl<'e, 'a, M: Model> Ga<'e, 'a, M> {
             two_point(mother, father, q1, q2, &mut self.seen, &mut self.child_list);
         }
         swap_mutation(m, &mut self.child_list, SWAP_RATE, rng);
-        if rng.random::<f64>() < SHIFT_RATE {
+        if rng.random::<f64>() < self.diversity.shift_rate {
             shift_mutation(m, &mut self.child_list, backward, &mut self.pos, rng);
         }
         // A child equal to a parent's list decodes to that parent's
@@ -763,8 +829,10 @@ impl<'e, 'a, M: Model> Ga<'e, 'a, M> {
                 };
                 self.keep_right(first, best)
             };
+            let kept = if left { self.lj.kept } else { self.rj.kept };
             self.justify_child(fit, left, budget, best);
-            if !within(fit, PARALLEL_CHILD_WITHIN, best) {
+            let promising = kept && self.diversity.parallel_when_kept;
+            if !promising && !within(fit, PARALLEL_CHILD_WITHIN, best) {
                 return;
             }
         }
@@ -998,26 +1066,31 @@ mod tests {
         };
         let far = |base: i32, fit: i32| with_starts((0..n).map(|j| base + 3 * j).collect(), fit, 0);
         let fits = |p: &Pop| p.members.iter().map(|m| m.fit).collect::<Vec<_>>();
-        let mut pop = Pop::new(3);
+        let mut pop = Pop::new(3, Diversity::LARGE.crowding_distance);
         assert!(pop.insert(with_starts(a.clone(), 10, 0)).is_none());
         assert!(pop.insert(far(100, 12)).is_none());
         assert!(pop.insert(far(200, 20)).is_none());
         // Better than the worst, but not than the member it resembles.
         let back = pop.insert(near_a(11, 0)).expect("rejected");
         assert_eq!(back.fit, 11);
+        assert!(!pop.kept);
         assert_eq!(fits(&pop), [10, 12, 20]);
         // Shifted in time (a right-justified schedule) it still resembles
         // that member, and replaces it when at least as good.
         let back = pop.insert(near_a(9, 5)).expect("the replaced member");
         assert_eq!(back.fit, 10);
+        assert!(pop.kept);
         assert_eq!(fits(&pop), [9, 12, 20]);
         // Unlike every member: the worst goes, if the child is no worse.
         assert_eq!(pop.insert(far(300, 25)).expect("rejected").fit, 25);
+        assert!(!pop.kept);
         assert_eq!(pop.insert(far(300, 15)).expect("the worst").fit, 20);
+        assert!(pop.kept);
         assert_eq!(fits(&pop), [9, 12, 15]);
         // An exact copy is never taken, however good.
         let copy = with_starts(pop.members[1].starts.clone(), 12, 0);
         assert_eq!(pop.insert(copy).expect("a copy").fit, 12);
+        assert!(!pop.kept);
         assert_eq!(fits(&pop), [9, 12, 15]);
     }
 
@@ -1114,19 +1187,36 @@ mod tests {
             };
             for left in [true, false] {
                 let mut ga = Ga::new(&mut engine, 8, vec![0; n]);
+                ga.diversity = Diversity::LARGE;
                 ga.child_list.clone_from(&list);
                 if !left {
                     ga.child_list.reverse();
                 }
                 // Far from the best: the serial decode only.
-                let mut best = Best::new(&inst);
-                best.makespan = (f64::from(mk) / 1.2).floor() as i32;
-                // Not provably optimal, so the search goes on.
-                best.lower_bound = 0;
+                let far_best = || {
+                    let mut best = Best::new(&inst);
+                    best.makespan = (f64::from(mk) / 1.2).floor() as i32;
+                    // Not provably optimal, so the search goes on.
+                    best.lower_bound = 0;
+                    best
+                };
+                let mut best = far_best();
                 let mut far = budget();
                 ga.decode_child(left, deadline, &mut far, &mut best);
                 assert_eq!(far.used, 1);
                 assert_eq!(ga.lj.members.len() + ga.rj.members.len(), 1);
+                // Unless the settings for small projects apply and the
+                // child was kept: then the parallel decode follows.
+                let mut small = Ga::new(ga.engine, 8, vec![0; n]);
+                assert_eq!(small.diversity, Diversity::SMALL);
+                small.child_list.clone_from(&ga.child_list);
+                let mut best = far_best();
+                let mut far = budget();
+                small.decode_child(left, deadline, &mut far, &mut best);
+                assert!(far.used >= 2, "{} schedules", far.used);
+                let mut ga = Ga::new(small.engine, 8, vec![0; n]);
+                ga.diversity = Diversity::LARGE;
+                ga.child_list.clone_from(&small.child_list);
 
                 // The child sets the best: serial decode, at least one
                 // justification pass, then the parallel decode.
