@@ -16,7 +16,10 @@
 //! stretch of time as one block and takes the father's order for every
 //! other activity (Hartmann's (1998) two-point crossover where no such
 //! stretch exists). A child competes with the member it resembles, if any
-//! (crowding), which keeps the populations diverse.
+//! (crowding), which keeps the populations diverse. Projects of fewer than
+//! 100 activities settle within the budget and are searched with more
+//! diversity still: more shift mutations, a wider crowding distance, and a
+//! parallel decode of every child a population keeps.
 //!
 //! The genetic algorithm runs to the end of the budget. An iterated local
 //! search around the best schedule (shift moves of critical activities, one
