@@ -5,8 +5,8 @@
 //!
 //! `cargo bench -p tiller-cli --bench forecast`. `FORECAST_ITERATIONS` changes the
 //! iteration count, `FORECAST_RUNS` the repetitions (median reported), `FORECAST_ONLY`
-//! keeps the rows whose name contains it (e.g. `leveled`), `FORECAST_TORNADO=0` skips
-//! the runs with the tornado.
+//! keeps the rows whose name contains it (e.g. `leveled`), `FORECAST_SKIP` drops those
+//! whose name contains it, `FORECAST_TORNADO=0` skips the runs with the tornado.
 
 use std::time::{Duration, Instant};
 
@@ -48,6 +48,7 @@ fn main() {
         .unwrap_or(5)
         .max(1);
     let only = std::env::var("FORECAST_ONLY").ok();
+    let skip = std::env::var("FORECAST_SKIP").ok();
     let tornado = std::env::var("FORECAST_TORNADO").map_or(true, |v| v != "0");
     let generated = tiller_plan::generate::generate(&tiller_plan::generate::Options {
         tasks: 1_000,
@@ -87,7 +88,9 @@ fn main() {
         let tasks = program.tasks.len();
         for leveled in [false, true] {
             let row = format!("{name}{}", if leveled { ", leveled" } else { "" });
-            if only.as_ref().is_some_and(|o| !row.contains(o.as_str())) {
+            if only.as_ref().is_some_and(|o| !row.contains(o.as_str()))
+                || skip.as_ref().is_some_and(|s| row.contains(s.as_str()))
+            {
                 continue;
             }
             let options = ForecastOptions {

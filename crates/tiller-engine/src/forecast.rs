@@ -523,7 +523,11 @@ struct Model<'n> {
     backlogs: Vec<Backlog>,
     tables: Vec<u16>,
     risks: Vec<RiskModel>,
-    correlation: f64,
+    /// √ρ and √(1−ρ) of the estimate correlation ρ, and the number of correlation
+    /// groups (team scores drawn per iteration).
+    team_weight: f64,
+    own_weight: f64,
+    groups: usize,
     /// Per node: labour cost per unit of work (per 1/1000 day), and costs already fixed.
     cost_per_unit: Vec<f64>,
     fixed_cost: f64,
@@ -536,6 +540,22 @@ struct Model<'n> {
     /// hold up).
     task_start: Vec<u32>,
     live: Vec<bool>,
+}
+
+/// One worker's memory for an iteration's draws: the work per node and the team
+/// scores.
+struct DrawScratch {
+    reqs: Vec<i64>,
+    teams: Vec<f64>,
+}
+
+impl DrawScratch {
+    fn new(nodes: usize) -> DrawScratch {
+        DrawScratch {
+            reqs: Vec::with_capacity(nodes),
+            teams: Vec::new(),
+        }
+    }
 }
 
 /// What one iteration produces.
@@ -732,6 +752,11 @@ impl<'n> Model<'n> {
             .enumerate()
             .map(|(i, t)| (t.kind == TaskKind::Leaf).then_some(net.task_nodes[i].start))
             .collect();
+        let groups = draws
+            .iter()
+            .filter_map(|d| d.group)
+            .max()
+            .map_or(0, |g| g as usize + 1);
         Model {
             net,
             dense,
@@ -741,7 +766,9 @@ impl<'n> Model<'n> {
             backlogs,
             tables: tables.flatten(),
             risks,
-            correlation: settings.correlation,
+            team_weight: settings.correlation.max(0.0).sqrt(),
+            own_weight: (1.0 - settings.correlation.max(0.0)).sqrt(),
+            groups,
             cost_per_unit,
             fixed_cost,
             real,
@@ -752,8 +779,24 @@ impl<'n> Model<'n> {
         }
     }
 
-    /// The uniform driving draw `d` in iteration `i` (after correlation).
-    fn task_uniform(&self, seed: u64, i: u64, d: usize, lhs: Option<&[Vec<u32>]>, n: usize) -> f64 {
+    /// Iteration `i`'s score of each correlation group (team), which every draw of
+    /// the group shares.
+    fn team_scores(&self, seed: u64, i: u64, out: &mut Vec<f64>) {
+        out.clear();
+        out.extend((0..self.groups).map(|g| norm_inv(unit(seed, i, STREAM_TEAM, g as u64))));
+    }
+
+    /// The uniform driving draw `d` in iteration `i` (after correlation), given the
+    /// iteration's [`Model::team_scores`].
+    fn task_uniform(
+        &self,
+        seed: u64,
+        i: u64,
+        d: usize,
+        lhs: Option<&[Vec<u32>]>,
+        n: usize,
+        teams: &[f64],
+    ) -> f64 {
         let draw = &self.draws[d];
         let u = match lhs {
             Some(perms) => {
@@ -762,14 +805,9 @@ impl<'n> Model<'n> {
             }
             None => unit(seed, i, STREAM_TASK, d as u64),
         };
-        match draw.group {
-            Some(g) if self.correlation > 0.0 => {
-                let z = norm_inv(unit(seed, i, STREAM_TEAM, g as u64));
-                let e = norm_inv(u);
-                let rho = self.correlation;
-                norm_cdf(rho.sqrt() * z + (1.0 - rho).sqrt() * e)
-            }
-            _ => u,
+        match draw.group.and_then(|g| teams.get(g as usize)) {
+            Some(&z) => norm_cdf(self.team_weight * z + self.own_weight * norm_inv(u)),
+            None => u,
         }
     }
 
@@ -784,17 +822,17 @@ impl<'n> Model<'n> {
         lhs: Option<&[Vec<u32>]>,
         n: usize,
         without: Option<usize>,
-        reqs: &mut Vec<i64>,
+        scratch: &mut DrawScratch,
         es: &mut [Tick],
         ef: &mut [Tick],
         first_child: &mut [u32],
     ) -> Option<Outcome> {
-        let cost = self.sample(seed, i, lhs, n, without, reqs);
+        let cost = self.sample(seed, i, lhs, n, without, scratch);
         self.net
             .forward(
                 &self.dense,
                 &self.axis,
-                reqs,
+                &scratch.reqs,
                 Some(&self.live),
                 es,
                 ef,
@@ -824,13 +862,13 @@ impl<'n> Model<'n> {
         lhs: Option<&[Vec<u32>]>,
         n: usize,
         without: Option<usize>,
-        reqs: &mut Vec<i64>,
+        scratch: &mut DrawScratch,
         task_reqs: &mut Vec<i64>,
         session: &mut Session<'_, '_>,
     ) -> Option<Outcome> {
-        let cost = self.sample(seed, i, lhs, n, without, reqs);
+        let cost = self.sample(seed, i, lhs, n, without, scratch);
         task_reqs.clear();
-        task_reqs.extend(self.task_start.iter().map(|&v| reqs[v as usize]));
+        task_reqs.extend(self.task_start.iter().map(|&v| scratch.reqs[v as usize]));
         session.run(task_reqs).ok()?;
         Some(Outcome {
             finish: session.program_finish(),
@@ -843,7 +881,7 @@ impl<'n> Model<'n> {
         })
     }
 
-    /// Draws iteration `i`'s work into `reqs` (per node) and returns its cost.
+    /// Draws iteration `i`'s work into `scratch.reqs` (per node) and returns its cost.
     fn sample(
         &self,
         seed: u64,
@@ -851,12 +889,14 @@ impl<'n> Model<'n> {
         lhs: Option<&[Vec<u32>]>,
         n: usize,
         without: Option<usize>,
-        reqs: &mut Vec<i64>,
+        scratch: &mut DrawScratch,
     ) -> f64 {
+        self.team_scores(seed, i, &mut scratch.teams);
+        let reqs = &mut scratch.reqs;
         reqs.clear();
         reqs.extend_from_slice(&self.base_req);
         for (d, draw) in self.draws.iter().enumerate() {
-            let u = self.task_uniform(seed, i, d, lhs, n);
+            let u = self.task_uniform(seed, i, d, lhs, n, &scratch.teams);
             let days = draw.low + draw.range * draw.quantile.at(&self.tables, u);
             // Non-negative, so truncating after adding a half rounds to nearest.
             reqs[draw.node as usize] = (days * draw.scale + 0.5).max(0.0) as i64;
@@ -1025,7 +1065,7 @@ pub fn forecast(
     let chunks: Vec<(Vec<Outcome>, Vec<u32>)> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
-            let mut reqs = Vec::with_capacity(nodes);
+            let mut scratch = DrawScratch::new(nodes);
             let (outs, counts) = match &replay {
                 None => {
                     let mut es = vec![0; nodes];
@@ -1033,14 +1073,22 @@ pub fn forecast(
                     let mut first = vec![u32::MAX; nodes];
                     run_chunk(c, n, nodes, |i, marks| {
                         let out = model.iterate(
-                            seed, i, lhs_ref, n, None, &mut reqs, &mut es, &mut ef, &mut first,
+                            seed,
+                            i,
+                            lhs_ref,
+                            n,
+                            None,
+                            &mut scratch,
+                            &mut es,
+                            &mut ef,
+                            &mut first,
                         )?;
                         let t = Times {
                             es: &es,
                             ef: &ef,
                             first_child: &first,
                         };
-                        model.critical(&reqs, &t, out.finish, marks);
+                        model.critical(&scratch.reqs, &t, out.finish, marks);
                         Some(out)
                     })
                 }
@@ -1055,7 +1103,7 @@ pub fn forecast(
                             lhs_ref,
                             n,
                             None,
-                            &mut reqs,
+                            &mut scratch,
                             &mut task_reqs,
                             session,
                         )?;
@@ -1230,9 +1278,17 @@ pub fn forecast(
     } else {
         Vec::new()
     };
+    // Each iteration's team scores, drawn once rather than once per task.
+    let mut team_scores = Vec::with_capacity(iteration_ids.len() * model.groups);
+    let mut teams = Vec::new();
+    for &it in &iteration_ids {
+        model.team_scores(seed, it, &mut teams);
+        team_scores.extend_from_slice(&teams);
+    }
+    let teams_of = |k: usize| &team_scores[k * model.groups..(k + 1) * model.groups];
     let tasks = program
         .tasks
-        .iter()
+        .par_iter()
         .enumerate()
         .filter_map(|(i, t)| {
             let v = model.task_node[i]?;
@@ -1244,7 +1300,7 @@ pub fn forecast(
                     let mut cov = 0.0;
                     let mut var_u = 0.0;
                     for (k, &it) in iteration_ids.iter().enumerate() {
-                        let u = model.task_uniform(seed, it, d, lhs_ref, n) - 0.5;
+                        let u = model.task_uniform(seed, it, d, lhs_ref, n, teams_of(k)) - 0.5;
                         cov += u * (finish_ranks[k] - mean_rank);
                         var_u += u * u;
                     }
@@ -1304,7 +1360,7 @@ pub fn forecast(
             let reruns: Vec<(usize, Option<Outcome>)> = hits
                 .par_chunks(CHUNK)
                 .flat_map_iter(|chunk| {
-                    let mut reqs = Vec::with_capacity(nodes);
+                    let mut scratch = DrawScratch::new(nodes);
                     match &replay {
                         None => {
                             let mut es = vec![0; nodes];
@@ -1319,7 +1375,7 @@ pub fn forecast(
                                         lhs_ref,
                                         n,
                                         Some(r),
-                                        &mut reqs,
+                                        &mut scratch,
                                         &mut es,
                                         &mut ef,
                                         &mut first,
@@ -1339,7 +1395,7 @@ pub fn forecast(
                                         lhs_ref,
                                         n,
                                         Some(r),
-                                        &mut reqs,
+                                        &mut scratch,
                                         &mut task_reqs,
                                         session,
                                     );

@@ -301,8 +301,12 @@ pub struct DenseProfile {
     cum: Vec<i64>,
     /// The rate of every working day in the span, when they are all equal.
     uniform: Option<i64>,
-    /// Working days before `lo + i`.
-    working_before: Vec<u32>,
+    /// Per day of the span: the working days before it, shifted left by one, with
+    /// the lowest bit set if it is a working day. The scheduling passes read only
+    /// this and `working_day`, four bytes a day, so the tables of a large program's
+    /// calendars stay in cache (reading `rates` and a separate count cost a cache
+    /// miss on most reads).
+    days: Vec<u32>,
     /// The `k`-th working day of the span, as an offset from `lo`.
     working_day: Vec<u32>,
 }
@@ -314,7 +318,7 @@ impl DenseProfile {
         let n = (hi - lo) as usize;
         let mut rates = Vec::with_capacity(n);
         let mut cum = Vec::with_capacity(n + 1);
-        let mut working_before = Vec::with_capacity(n + 1);
+        let mut days = Vec::with_capacity(n + 1);
         let mut working_day = Vec::new();
         let mut total = profile.cum(lo);
         let mut uniform: Option<Option<i64>> = None;
@@ -322,7 +326,7 @@ impl DenseProfile {
             let d = lo + i as Day;
             let r = profile.rate(d);
             cum.push(total);
-            working_before.push(working_day.len() as u32);
+            days.push((working_day.len() as u32) << 1 | u32::from(r > 0));
             if r > 0 {
                 working_day.push(i as u32);
                 uniform = match uniform {
@@ -335,14 +339,14 @@ impl DenseProfile {
             total += r;
         }
         cum.push(total);
-        working_before.push(working_day.len() as u32);
+        days.push((working_day.len() as u32) << 1);
         DenseProfile {
             sparse: profile.clone(),
             lo,
             rates,
             cum,
             uniform: uniform.flatten(),
-            working_before,
+            days,
             working_day,
         }
     }
@@ -357,9 +361,10 @@ impl DenseProfile {
 impl WorkCalendar for DenseProfile {
     #[inline]
     fn rate(&self, day: Day) -> i64 {
-        match self.index(day) {
-            Some(i) => self.rates[i],
-            None => self.sparse.rate(day),
+        match (self.index(day), self.uniform) {
+            (Some(i), Some(rate)) => rate * i64::from(self.days[i] & 1),
+            (Some(i), None) => self.rates[i],
+            (None, _) => self.sparse.rate(day),
         }
     }
 
@@ -394,8 +399,8 @@ impl WorkCalendar for DenseProfile {
     #[inline]
     fn next_working(&self, day: Day) -> Option<Day> {
         match self.index(day) {
-            Some(i) if self.rates[i] > 0 => Some(day),
-            Some(i) => match self.working_day.get(self.working_before[i] as usize) {
+            Some(i) if self.days[i] & 1 == 1 => Some(day),
+            Some(i) => match self.working_day.get((self.days[i] >> 1) as usize) {
                 Some(&w) => Some(self.lo + w as Day),
                 None => self.sparse.next_working(day),
             },
@@ -410,10 +415,10 @@ impl WorkCalendar for DenseProfile {
     #[inline]
     fn finish_day(&self, start: Day, req: i64) -> Option<Day> {
         if let (Some(rate), Some(i)) = (self.uniform, self.index(start))
-            && self.rates[i] > 0
+            && self.days[i] & 1 == 1
         {
             let days = (req + rate - 1) / rate;
-            let k = self.working_before[i] as i64 + days - 1;
+            let k = (self.days[i] >> 1) as i64 + days - 1;
             if let Some(&w) = self.working_day.get(k as usize) {
                 return Some(self.lo + w as Day);
             }
