@@ -97,7 +97,7 @@ impl Diversity {
     /// 5,000 schedules from 0.067 % to 0.027 %, J30 at 50,000 from about
     /// 0.011 % to 0.004 % and J120 at 5,000 from 32.51 % to 32.41 %; 0.3 and
     /// 0.7 did worse on J120 at 1,000. Every departure from these settings
-    /// costs on J120: at 1,000 schedules (seeds 1-4) 33.43 % against
+    /// costs on J120: at 1,000 schedules (seeds 1-4) 33.45 % against
     /// 33.30 % with all three of [`Diversity::SMALL`], 33.33 % with its
     /// shift rate alone, 33.40 % with its crowding distance alone and
     /// 33.32 % with parallel decodes of kept children alone; at 5,000
