@@ -303,9 +303,9 @@ pub struct DenseProfile {
     uniform: Option<i64>,
     /// Per day of the span: the working days before it, shifted left by one, with
     /// the lowest bit set if it is a working day. The scheduling passes read only
-    /// this and `working_day`, four bytes a day, so the tables of a large program's
-    /// calendars stay in cache (reading `rates` and a separate count cost a cache
-    /// miss on most reads).
+    /// this and `working_day` on uniform calendars, four bytes a day where an
+    /// eight-byte rate and a separate count took twelve (forecast of a generated
+    /// 1,000-task program: 7 % fewer first-level cache misses).
     days: Vec<u32>,
     /// The `k`-th working day of the span, as an offset from `lo`.
     working_day: Vec<u32>,

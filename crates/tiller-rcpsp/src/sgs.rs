@@ -48,6 +48,32 @@ fn hold<const BACKWARD: bool>(mut b: Bound, t: i32) -> Bound {
     b
 }
 
+/// What a parallel scheme returns when nothing has been placed yet: the
+/// deadline backward; forward, the lowest makespan (0 for an empty
+/// project, which nothing will raise).
+#[inline]
+fn initial_end<const BACKWARD: bool>(n: usize, deadline: i32) -> i32 {
+    if BACKWARD {
+        deadline
+    } else if n == 0 {
+        0
+    } else {
+        i32::MIN
+    }
+}
+
+/// Sets bit `p`.
+#[inline]
+fn set_bit(bits: &mut [u64], p: usize) {
+    bits[p / 64] |= 1u64 << (p % 64);
+}
+
+/// Clears bit `p`.
+#[inline]
+fn clear_bit(bits: &mut [u64], p: usize) {
+    bits[p / 64] &= !(1u64 << (p % 64));
+}
+
 /// The first set bit at or after `from`.
 #[inline]
 fn next_set_bit(bits: &[u64], from: usize) -> Option<usize> {
@@ -455,21 +481,13 @@ impl<'a, M: Model> Engine<'a, M> {
         let mut heap = std::mem::take(&mut self.heap);
         heap.clear();
         for j in 0..n {
-            let waits_for = if BACKWARD { m.succs(j) } else { m.preds(j) };
-            self.indeg[j] = waits_for.len() as u32;
-            if self.indeg[j] == 0 {
+            if self.count_waits::<BACKWARD>(j) {
                 let b = self.direction_bound::<BACKWARD>(j, deadline);
                 self.bound[j] = b;
                 heap.push(Reverse(time_key(queued(decision(b)), self.pos[j])));
             }
         }
-        let mut end = if BACKWARD {
-            deadline
-        } else if n == 0 {
-            0
-        } else {
-            i32::MIN
-        };
+        let mut end = initial_end::<BACKWARD>(n, deadline);
         let result = loop {
             let Some(Reverse(key)) = heap.pop() else {
                 break Ok(end);
@@ -559,20 +577,12 @@ impl<'a, M: Model> Engine<'a, M> {
         ready.clear();
         ready.resize(n.div_ceil(64), 0);
         for j in 0..n {
-            let waits_for = if BACKWARD { m.succs(j) } else { m.preds(j) };
-            self.indeg[j] = waits_for.len() as u32;
-            if self.indeg[j] == 0 {
+            if self.count_waits::<BACKWARD>(j) {
                 let at = self.precedence_time::<BACKWARD>(j, deadline)?;
                 pending.push(Reverse(time_key(queued(at), self.pos[j])));
             }
         }
-        let mut end = if BACKWARD {
-            deadline
-        } else if n == 0 {
-            0
-        } else {
-            i32::MIN
-        };
+        let mut end = initial_end::<BACKWARD>(n, deadline);
         let mut t = match pending.peek() {
             Some(&Reverse(key)) => queued(from_time_key(key).0),
             None => return Ok(end),
@@ -584,7 +594,7 @@ impl<'a, M: Model> Engine<'a, M> {
                     break;
                 }
                 pending.pop();
-                ready[p as usize / 64] |= 1u64 << (p % 64);
+                set_bit(ready, p as usize);
                 self.blocked[p as usize] = (0, 0);
             }
             // Try the ready activities in list order; one released at `t`
@@ -602,17 +612,12 @@ impl<'a, M: Model> Engine<'a, M> {
                 }
                 let j = list[p] as usize;
                 let b = hold::<BACKWARD>(self.bound[j], t);
-                let window = if BACKWARD {
-                    m.latest(j, 0, b)
-                } else {
-                    m.earliest(j, 0, b)
-                };
-                let (s, f) = window.ok_or(Stuck(j as u32))?;
+                let (s, f) = self.window::<BACKWARD>(j, b).ok_or(Stuck(j as u32))?;
                 let at = if BACKWARD { f } else { s };
                 if at != t {
                     // Not at `t` after all (a model whose windows snap to
                     // some grid): look again when `t` reaches it.
-                    ready[p / 64] &= !(1u64 << (p % 64));
+                    clear_bit(ready, p);
                     pending.push(Reverse(time_key(queued(at), p as u32)));
                     continue;
                 }
@@ -628,7 +633,7 @@ impl<'a, M: Model> Engine<'a, M> {
                         continue;
                     }
                 }
-                ready[p / 64] &= !(1u64 << (p % 64));
+                clear_bit(ready, p);
                 self.place(j, 0, s, f);
                 end = if BACKWARD { end.min(s) } else { end.max(f) };
                 // Availability changes again where this activity ends
@@ -642,7 +647,7 @@ impl<'a, M: Model> Engine<'a, M> {
                         let at = self.precedence_time::<BACKWARD>(k, deadline)?;
                         let q = self.pos[k] as usize;
                         if reached(at, t) {
-                            ready[q / 64] |= 1u64 << (q % 64);
+                            set_bit(ready, q);
                             self.blocked[q] = (0, 0);
                             cursor = cursor.min(q);
                         } else {
@@ -695,13 +700,29 @@ impl<'a, M: Model> Engine<'a, M> {
     ) -> Result<i32, Stuck> {
         let b = self.direction_bound::<BACKWARD>(j, deadline);
         self.bound[j] = b;
-        let window = if BACKWARD {
+        let (s, f) = self.window::<BACKWARD>(j, b).ok_or(Stuck(j as u32))?;
+        Ok(if BACKWARD { f } else { s })
+    }
+
+    /// Sets the number of activities `j` waits for in the scheme's direction
+    /// (predecessors forward, successors backward); whether there are none.
+    #[inline]
+    fn count_waits<const BACKWARD: bool>(&mut self, j: usize) -> bool {
+        let m = self.m;
+        let waits_for = if BACKWARD { m.succs(j) } else { m.preds(j) };
+        self.indeg[j] = waits_for.len() as u32;
+        waits_for.is_empty()
+    }
+
+    /// The window of single-mode `j` meeting `b`, earliest forward, latest
+    /// backward, resources ignored.
+    #[inline]
+    fn window<const BACKWARD: bool>(&self, j: usize, b: Bound) -> Option<(i32, i32)> {
+        if BACKWARD {
             self.m.latest(j, 0, b)
         } else {
             self.m.earliest(j, 0, b)
-        };
-        let (s, f) = window.ok_or(Stuck(j as u32))?;
-        Ok(if BACKWARD { f } else { s })
+        }
     }
 
     /// Precedence bound of `j` in the scheme's direction.
